@@ -1,0 +1,159 @@
+/* dumpsleuth regions <dump>: WinDbg's !address and !address -f:..., plus region histograms. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "dumpsleuth/regions.h"
+#include "output/render.h"
+#include "output/render_regions.h"
+
+const char cmd_regions_usage[] =
+    "usage: dumpsleuth regions [options] <dump>\n"
+    "\n"
+    "One line per region, like WinDbg's `!address`: base, end+1, size, type, state, protect,\n"
+    "usage and a detail column (module, ~N thread for stacks and TEBs, heap handle, or a\n"
+    "16-character preview of the first bytes of <unknown> regions). '+' marks the first region\n"
+    "of a new allocation.\n"
+    "\n"
+    "options:\n"
+    "  -f, --filter LIST    WinDbg's !address -f: vocabulary, comma-separated: usage (Unk/VAR,\n"
+    "                       Free, Image, Heap, Stack, Teb, Peb, Other, FileMap, Heap32, Stack64,\n"
+    "                       ...), type (MEM_PRIVATE, MEM_MAPPED, MEM_IMAGE), state (MEM_COMMIT,\n"
+    "                       MEM_RESERVE, MEM_FREE), protection (PAGE_READWRITE, ...). Words of\n"
+    "                       one group are alternatives; all groups must match.\n"
+    "                       `-f:Unk,MEM_COMMIT` is accepted as in WinDbg.\n"
+    "  --size N             only regions of exactly N bytes (0x20000, 128k, 131072)\n"
+    "  --min-size N         only regions of at least N bytes\n"
+    "  --max-size N         only regions of at most N bytes\n"
+    "  --histogram KIND     instead of the list: how many regions of each size (KIND=size),\n"
+    "                       allocations of each total size (allocation), or regions per usage\n"
+    "                       (usage), with totals, largest total first\n"
+    "  --limit N            list at most N regions (default: all)\n";
+
+/* Sizes: 0x-prefixed hex, decimal, or decimal with k/m/g (1024-based). */
+static bool parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s)
+        return false;
+    uint64_t mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1024ull * 1024 * 1024, end++;
+    if (*end || (v && mul > UINT64_MAX / v))
+        return false;
+    *out = (uint64_t)v * mul;
+    return true;
+}
+
+int cmd_regions(ds_cli *cli, int argc, char **argv)
+{
+    const char *path = NULL;
+    ds_region_filter f;
+    memset(&f, 0, sizeof f);
+    bool have_filter = false, hist = false, opts = true;
+    ds_hist_kind hk = DS_HIST_SIZE;
+    uint64_t limit = 0;
+    char err[128];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (opts && !strcmp(a, "--")) {
+            opts = false;
+            continue;
+        }
+        if (opts && (!strncmp(a, "-f:", 3) || !strncmp(a, "--filter=", 9))) {
+            val = strchr(a, a[1] == 'f' ? ':' : '=') + 1;
+            if (!ds_region_filter_parse(val, &f, err, sizeof err))
+                return ds_cli_usage_error(cli, "%s", err);
+            have_filter = true;
+            continue;
+        }
+        if (opts && a[0] == '-' && a[1]) {
+            bool takes = !strcmp(a, "-f") || !strcmp(a, "--filter") || !strcmp(a, "--size") ||
+                         !strcmp(a, "--min-size") || !strcmp(a, "--max-size") ||
+                         !strcmp(a, "--histogram") || !strcmp(a, "--limit");
+            if (!takes)
+                return ds_cli_usage_error(cli, "unknown option '%s'", a);
+            if (i + 1 >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+            val = argv[++i];
+            uint64_t n = 0;
+            if (!strcmp(a, "-f") || !strcmp(a, "--filter")) {
+                if (!ds_region_filter_parse(val, &f, err, sizeof err))
+                    return ds_cli_usage_error(cli, "%s", err);
+                have_filter = true;
+            } else if (!strcmp(a, "--histogram")) {
+                hist = true;
+                if (!strcmp(val, "size"))
+                    hk = DS_HIST_SIZE;
+                else if (!strcmp(val, "allocation"))
+                    hk = DS_HIST_ALLOCATION;
+                else if (!strcmp(val, "usage"))
+                    hk = DS_HIST_USAGE;
+                else
+                    return ds_cli_usage_error(cli, "--histogram takes size, allocation or usage");
+            } else if (!parse_size(val, &n)) {
+                return ds_cli_usage_error(cli, "'%s' is not a number for %s", val, a);
+            } else if (!strcmp(a, "--size")) {
+                f.exact_size = n;
+                have_filter = true;
+            } else if (!strcmp(a, "--min-size")) {
+                f.min_size = n;
+                have_filter = true;
+            } else if (!strcmp(a, "--max-size")) {
+                f.max_size = n;
+                have_filter = true;
+            } else {
+                limit = n;
+            }
+            continue;
+        }
+        if (path)
+            return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
+        path = a;
+    }
+    if (!path)
+        return ds_cli_usage_error(cli, "no dump file given");
+    ds_dump *d;
+    ds_status st;
+    int rc;
+    if (!ds_cli_open(cli, path, &d, &st, &rc))
+        return rc;
+    ds_region_map m;
+    if (ds_regions_classify(d, NULL, 0, &m, &d->diags) != DS_OK) {
+        ds_dump_close(d);
+        return DS_EXIT_INTERNAL;
+    }
+    if (m.partial && st == DS_OK)
+        st = DS_E_PARTIAL;
+    cJSON *res = NULL;
+    if (hist) {
+        ds_hist_row *rows = NULL;
+        size_t n = 0;
+        if (ds_regions_histogram(&m, have_filter ? &f : NULL, hk, &rows, &n) != DS_OK) {
+            ds_region_map_free(&m);
+            ds_dump_close(d);
+            return DS_EXIT_INTERNAL;
+        }
+        if (cli->json)
+            res = ds_histogram_json(d, hk, rows, n);
+        else
+            ds_histogram_text(stdout, d, hk, rows, n);
+        free(rows);
+    } else {
+        ds_regions_view v = {d, &m, have_filter ? &f : NULL, (size_t)limit};
+        if (cli->json)
+            res = ds_regions_json(&v);
+        else
+            ds_regions_text(stdout, &v);
+    }
+    ds_region_map_free(&m);
+    return ds_cli_finish(cli, d, st, res);
+}
