@@ -1,4 +1,225 @@
-int main(void)
+/* dumpsleuth command line: global options, the command table, and the helpers every command uses
+ * (opening a dump, reporting errors and warnings, printing the JSON envelope). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "output/render.h"
+
+#ifndef DS_VERSION
+#define DS_VERSION DS_LIB_VERSION
+#endif
+
+/* The command table: name, one-line summary (handler cmd_<name>, usage text cmd_<name>_usage). */
+#define DS_COMMAND_TABLE(X)                                                                        \
+    X(info, "what the dump is, what it contains, which analyses it supports")                      \
+    X(modules, "loaded and unloaded modules, like WinDbg lm / lmv")                                \
+    X(summary, "where the memory went: WinDbg !address -summary")                                  \
+    X(regions, "region list with filters and size histograms: WinDbg !address -f:")                \
+    X(threads, "threads: id, TEB, stack range, priority, PC/SP, like WinDbg ~")
+
+DS_COMMAND_TABLE(DS_DECLARE_COMMAND)
+
+static const ds_command commands[] = {DS_COMMAND_TABLE(DS_COMMAND_ROW)};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char global_usage[] =
+    "usage: dumpsleuth [--json] [-q] <command> [options] <dump>\n"
+    "       dumpsleuth help <command> | <command> --help\n"
+    "       dumpsleuth --help | --version\n"
+    "\n"
+    "Global options (anywhere on the command line):\n"
+    "  --json         print one JSON envelope on stdout (docs/json-schema.md)\n"
+    "  -q, --quiet    no warnings on stderr (errors are still printed)\n"
+    "  -h, --help     help (for a command when given with one)\n"
+    "  --version      print the version\n"
+    "\n"
+    "Exit codes: 0 ok, 1 internal error, 2 usage, 3 cannot read input, 4 not a dump / corrupt,\n"
+    "5 analysis not possible for this dump, 6 partial results (see docs/exit-codes.md).\n";
+
+static void print_global_usage(FILE *f)
 {
-    return 0;
+    fputs(global_usage, f);
+    fputs("\nCommands:\n", f);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+static const ds_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!strcmp(commands[i].name, name))
+            return &commands[i];
+    return NULL;
+}
+
+bool ds_cli_is_help(const char *arg)
+{
+    return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+int ds_cli_help(ds_cli *cli)
+{
+    fputs(cli->usage, stdout);
+    return DS_EXIT_OK;
+}
+
+static void emit_error_envelope(ds_cli *cli, const char *path, bool has_size, uint64_t size,
+                                const ds_diags *diags, ds_status st, const char *msg)
+{
+    ds_envelope e = {0};
+    e.tool_version = DS_VERSION;
+    e.command = cli->command;
+    e.path = path;
+    e.has_file_size = has_size;
+    e.file_size = size;
+    e.diags[0] = diags;
+    e.error = st;
+    e.error_message = msg;
+    ds_json_print(stdout, ds_envelope_build(&e));
+}
+
+int ds_cli_usage_error(ds_cli *cli, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (cli && cli->command)
+        fprintf(stderr, "dumpsleuth: %s: %s\n", cli->command, msg);
+    else
+        fprintf(stderr, "dumpsleuth: %s\n", msg);
+    if (cli && cli->usage)
+        fputs(cli->usage, stderr);
+    else
+        print_global_usage(stderr);
+    if (cli && cli->json)
+        emit_error_envelope(cli, NULL, false, 0, NULL, DS_E_USAGE, msg);
+    return DS_EXIT_USAGE;
+}
+
+bool ds_cli_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, int *exit_code)
+{
+    ds_diags diags;
+    ds_diags_init(&diags);
+    cli->dump_path = path;
+    *st = ds_dump_open(path, d, &diags);
+    if (*d) {
+        ds_diags_free(&diags);
+        return true;
+    }
+    if (*st == DS_OK || *st == DS_E_PARTIAL) /* no dump although "ok": treat as internal */
+        *st = DS_E_NOMEM;
+    /* errors are always printed, even with --quiet */
+    ds_diags_print(stderr, path, &diags, DS_SEV_WARNING);
+    if (!diags.n)
+        fprintf(stderr, "dumpsleuth: %s: %s\n", path, ds_status_str(*st));
+    if (cli->json) {
+        struct stat sb;
+        bool has = stat(path, &sb) == 0 && S_ISREG(sb.st_mode);
+        const char *msg = NULL;
+        for (size_t i = 0; i < diags.n && !msg; i++)
+            if (diags.v[i].severity == DS_SEV_ERROR)
+                msg = diags.v[i].message;
+        emit_error_envelope(cli, path, has, has ? (uint64_t)sb.st_size : 0, &diags, *st, msg);
+    }
+    ds_diags_free(&diags);
+    *exit_code = ds_exit_code(*st);
+    return false;
+}
+
+int ds_cli_finish(ds_cli *cli, ds_dump *d, ds_status st, cJSON *result)
+{
+    if (ds_diags_count(&d->diags, DS_SEV_WARNING) && st == DS_OK)
+        st = DS_E_PARTIAL;
+    int rc = ds_exit_code(st);
+    if (cli->json) {
+        ds_envelope e = {0};
+        e.tool_version = DS_VERSION;
+        e.command = cli->command;
+        e.path = d->path;
+        e.dump = d;
+        e.result = result;
+        e.diags[0] = &d->diags;
+        e.error = st;
+        if (!ds_json_print(stdout, ds_envelope_build(&e)))
+            rc = DS_EXIT_INTERNAL;
+    }
+    if (!cli->quiet)
+        ds_diags_print(stderr, d->path, &d->diags, DS_SEV_WARNING);
+    if (fflush(stdout) != 0)
+        rc = DS_EXIT_INTERNAL;
+    ds_dump_close(d);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    ds_cli cli = {0};
+    bool help = false, version = false, dashdash = false;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
+        return DS_EXIT_INTERNAL;
+    int n = 0;
+    /* global options may appear anywhere before "--" */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (dashdash) {
+            rest[n++] = argv[i];
+        } else if (!strcmp(a, "--")) {
+            dashdash = true;
+            rest[n++] = argv[i];
+        } else if (!strcmp(a, "--json")) {
+            cli.json = true;
+        } else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+            cli.quiet = true;
+        } else if (ds_cli_is_help(a)) {
+            help = true;
+        } else if (!strcmp(a, "--version")) {
+            version = true;
+        } else {
+            rest[n++] = argv[i];
+        }
+    }
+    int rc;
+    if (version) {
+        printf("dumpsleuth %s\n", DS_VERSION);
+        rc = DS_EXIT_OK;
+    } else if (n == 0 || !strcmp(rest[0], "--")) {
+        if (help) {
+            print_global_usage(stdout);
+            rc = DS_EXIT_OK;
+        } else {
+            rc = ds_cli_usage_error(&cli, "no command given");
+        }
+    } else if (!strcmp(rest[0], "help")) {
+        const ds_command *c = n > 1 ? find_command(rest[1]) : NULL;
+        if (n > 2) {
+            rc = ds_cli_usage_error(&cli, "help takes at most one command name");
+        } else if (n == 1) {
+            print_global_usage(stdout);
+            rc = DS_EXIT_OK;
+        } else if (!c) {
+            rc = ds_cli_usage_error(&cli, "unknown command '%s'", rest[1]);
+        } else {
+            fputs(c->usage, stdout);
+            rc = DS_EXIT_OK;
+        }
+    } else {
+        const ds_command *c = find_command(rest[0]);
+        if (!c) {
+            rc = rest[0][0] == '-' ? ds_cli_usage_error(&cli, "unknown option '%s'", rest[0])
+                                   : ds_cli_usage_error(&cli, "unknown command '%s'", rest[0]);
+        } else {
+            cli.command = c->name;
+            cli.usage = c->usage;
+            rc = help ? ds_cli_help(&cli) : c->run(&cli, n, rest);
+        }
+    }
+    free(rest);
+    return rc;
 }

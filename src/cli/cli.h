@@ -1,0 +1,66 @@
+/* dumpsleuth CLI: what main.c offers to the command files (src/cli/cmd_<name>.c).
+ *
+ * Adding a command = one new file cmd_<name>.c that defines
+ *     int cmd_<name>(ds_cli *cli, int argc, char **argv);   argv[0] is the command name
+ *     const char cmd_<name>_usage[];                         shown by --help / help <name>
+ * and one row X(<name>, "one-line summary") in DS_COMMAND_TABLE in main.c. */
+#ifndef DS_CLI_CLI_H
+#define DS_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "dumpsleuth/dump.h"
+
+typedef struct ds_cli {
+    const char *command; /* the command being run ("info") */
+    const char *usage;   /* its usage text */
+    bool json;           /* --json */
+    bool quiet;          /* -q / --quiet: no warnings on stderr */
+    const char *dump_path;
+} ds_cli;
+
+typedef int (*ds_cmd_fn)(ds_cli *cli, int argc, char **argv);
+
+typedef struct ds_command {
+    const char *name;
+    const char *summary;
+    ds_cmd_fn run;
+    const char *usage;
+} ds_command;
+
+#define DS_DECLARE_COMMAND(name, summary)                                                          \
+    int cmd_##name(ds_cli *cli, int argc, char **argv);                                            \
+    extern const char cmd_##name##_usage[];
+#define DS_COMMAND_ROW(name, summary) {#name, summary, cmd_##name, cmd_##name##_usage},
+
+/* Exit codes (docs/exit-codes.md); they follow ds_status. */
+enum {
+    DS_EXIT_OK = 0,
+    DS_EXIT_INTERNAL = 1,
+    DS_EXIT_USAGE = 2,
+    DS_EXIT_IO = 3,
+    DS_EXIT_FORMAT = 4,
+    DS_EXIT_UNSUPPORTED = 5,
+    DS_EXIT_PARTIAL = 6
+};
+
+/* True for "-h" / "--help" (commands call ds_cli_help for them). */
+bool ds_cli_is_help(const char *arg);
+/* Prints the current command's usage on stdout; returns 0. */
+int ds_cli_help(ds_cli *cli);
+/* Reports a usage error ("dumpsleuth: <cmd>: <message>" + usage on stderr; with --json also an
+ * envelope with "error" on stdout). Returns DS_EXIT_USAGE. */
+int ds_cli_usage_error(ds_cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens a dump. On success returns true with *d set and *st = DS_OK or DS_E_PARTIAL.
+ * On failure reports the error (stderr; with --json the error envelope on stdout), sets *exit_code
+ * and returns false. */
+bool ds_cli_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, int *exit_code);
+/* Ends a command that produced `result` (JSON mode: printed inside the envelope; text mode: must be
+ * NULL, the command printed its text already). Prints the dump's warnings on stderr unless
+ * --quiet, closes the dump and returns the exit code: 0, or 6 when warnings were reported. */
+int ds_cli_finish(ds_cli *cli, ds_dump *d, ds_status st, cJSON *result);
+
+#endif
