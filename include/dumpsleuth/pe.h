@@ -55,6 +55,7 @@ typedef struct ds_pe {
     /* exports */
     char *export_name; /* DLL name in the export directory (owned) */
     uint32_t export_base;
+    uint32_t export_timestamp; /* TimeDateStamp of the export directory */
     ds_pe_export *exports;
     size_t nexports;
     /* CodeView */
@@ -63,8 +64,9 @@ typedef struct ds_pe {
     ds_version file_version, product_version;
     uint32_t file_flags, file_os, file_type;
     /* .pdata (x64) */
-    ds_pe_runtime_function *pdata;
+    ds_pe_runtime_function *pdata; /* valid entries only, in image order */
     size_t npdata;
+    bool pdata_sorted; /* entries ascending and non-overlapping (binary search is valid) */
     /* CLR (COR20) header */
     bool has_clr;
     uint16_t clr_major, clr_minor;
@@ -73,7 +75,8 @@ typedef struct ds_pe {
     uint64_t clr_metadata_va; /* base + rva */
     char clr_version[64];     /* from the metadata root ("v4.0.30319") when readable */
     uint32_t have;            /* DS_PE_HAVE_* */
-    uint32_t missing;         /* parts that exist in the headers but could not be read */
+    uint32_t missing; /* parts that exist in the headers but could not be read (page not in the
+                       * dump) or were skipped as corrupt; each comes with a diagnostic */
 } ds_pe;
 
 /* Parses the image mapped at `base`. Returns DS_OK, DS_E_PARTIAL (some parts unreadable: see
@@ -87,7 +90,10 @@ const ds_pe_export *ds_pe_export_by_ordinal(const ds_pe *pe, uint32_t ordinal);
 /* Section containing rva, or NULL. */
 const ds_pe_section *ds_pe_section_at(const ds_pe *pe, uint32_t rva);
 
-/* Finds a resource by type id / name id / language (0 = first) and returns its rva and size. */
+/* Finds a resource by type (type_name when non-NULL, else type_id) and name (name_str when
+ * non-NULL, else name_id; 0 = the first entry), in its first language, and returns the rva and
+ * size of its data. Names compare case-insensitively. The walk is bounded (3 levels, 4096
+ * entries per level), so looping directories end; false when absent, unreadable or corrupt. */
 bool ds_pe_find_resource(ds_vmem *vm, const ds_pe *pe, uint32_t type_id, const char *type_name,
                          uint32_t name_id, const char *name_str, uint32_t *rva, uint32_t *size);
 
