@@ -50,7 +50,9 @@ static void mark_alloc_of(ds_dump *d, ds_classifier *c, uint64_t addr, ds_usage 
                           uint8_t prio, ds_detail_kind dk, uint64_t detail, const char *label)
 {
     const ds_region *r = ds_region_at(d, addr);
-    if (!r || r->state == DS_MEM_FREE)
+    /* image sections are Image, whatever points into them (Wine keeps activation contexts in
+     * ntdll's resources) */
+    if (!r || r->state == DS_MEM_FREE || r->type == DS_MEM_IMAGE)
         return;
     mark(c, r->alloc_base, r->alloc_base, true, u, bits, prio, dk, detail, label);
 }
