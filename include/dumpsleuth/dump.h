@@ -148,7 +148,13 @@ typedef struct ds_exception {
     const char *name; /* "EXCEPTION_ACCESS_VIOLATION", "SIGSEGV", ... */
     /* Linux siginfo */
     int32_t si_code, si_errno;
-    uint64_t si_addr;
+    uint64_t fault_addr;
+    /* Minidump: the context stored with the exception record (the faulting state, which
+     * debuggers show for the exception thread). Zero-copy into the mapped file. */
+    bool has_context;
+    const uint8_t *context;
+    uint32_t context_size;
+    uint64_t pc, sp, fp;
 } ds_exception;
 
 typedef struct ds_misc {

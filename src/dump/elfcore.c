@@ -552,7 +552,7 @@ static void note_siginfo(rdr *r, ds_cursor c, uint32_t sidx)
     }
     uint64_t addr = 0;
     bool fault = signo == 4 || signo == 5 || signo == 7 || signo == 8 || signo == 11;
-    if (fault && code > 0) { /* si_addr is the first union member, pointer-aligned */
+    if (fault && code > 0) { /* fault_addr is the first union member, pointer-aligned */
         ds_cur_seek(&c, r->is64 ? 16 : 12);
         addr = ds_cur_ptr(&c, r->ps);
         if (c.bad)
@@ -563,7 +563,7 @@ static void note_siginfo(rdr *r, ds_cursor c, uint32_t sidx)
     e->name = signal_name(signo);
     e->si_code = code;
     e->si_errno = err;
-    e->si_addr = addr;
+    e->fault_addr = addr;
     if (r->have_last_tid)
         e->tid = r->last_tid;
     r->d->streams[sidx].parsed = true;

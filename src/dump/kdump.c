@@ -10,8 +10,10 @@
  * callback calls kdump_read(KDUMP_KVADDR). has_map_info stays false: libkdumpfile does not say
  * which addresses are mapped, so a failed read means "not in the dump" (DS_MEM_ERROR). */
 #include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <libkdumpfile/kdumpfile.h>
@@ -346,6 +348,40 @@ static void kd_threads(ds_dump *d, kdump_ctx_t *ctx)
     }
 }
 
+/* libkdumpfile 0.5.1 does not validate everything it reads while opening: a fuzzed ELF vmcore
+ * crashed it inside kdump_open. The open and the attribute queries we make are therefore tried
+ * first in a child process; a crash there becomes a clean error here. Returns the signal that
+ * killed the child, or 0. */
+static int kd_trial_open(int fd)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0; /* cannot isolate: proceed (the checks above still apply) */
+    if (pid == 0) {
+        int cfd = dup(fd);
+        kdump_ctx_t *c = kdump_new();
+        if (c && cfd >= 0) {
+            kdump_set_number_attr(c, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER);
+            if (kdump_open_fd(c, cfd) == KDUMP_OK) {
+                const char *str = NULL;
+                kdump_num_t num = 0;
+                kdump_get_string_attr(c, "file.format", &str);
+                kdump_get_string_attr(c, "arch.name", &str);
+                kdump_get_number_attr(c, "arch.ptr_size", &num);
+                kdump_get_number_attr(c, "cpu.number", &num);
+                kdump_get_string_attr(c, "linux.uts.release", &str);
+                kdump_set_string_attr(c, "addrxlat.ostype", "linux");
+            }
+        }
+        _exit(0);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return 0;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 ds_status ds_kdump_read(ds_dump *d)
 {
     kd_state *s = calloc(1, sizeof *s);
@@ -388,6 +424,15 @@ ds_status ds_kdump_read(ds_dump *d)
     /* read(2), never mmap(2): libkdumpfile maps segment data past the end of a truncated file and
      * dies of SIGBUS on the first access (found by fuzzing); reads just fail. */
     kdump_set_number_attr(s->ctx, KDUMP_ATTR_FILE_MMAP_POLICY, KDUMP_MMAP_NEVER);
+    int sig = kd_trial_open(s->fd);
+    if (sig) {
+        ds_diag_add(&d->diags, DS_SEV_ERROR, "libkdumpfile", 1, 0,
+                    "libkdumpfile crashed (signal %d) while opening this dump in a trial process: "
+                    "the dump is corrupt in a way the library does not check",
+                    sig);
+        kd_free(s);
+        return DS_E_FORMAT;
+    }
     kdump_status st = kdump_open_fd(s->ctx, s->fd);
     if (st != KDUMP_OK) {
         bool flat = d->map_size >= 12 && !memcmp(d->map, "makedumpfile", 12);

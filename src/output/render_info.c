@@ -176,8 +176,8 @@ void ds_info_text(FILE *f, const ds_dump *d, const ds_capabilities *caps)
         }
         if (d->format != DS_FMT_MINIDUMP) {
             fprintf(f, L, "  siginfo:");
-            fprintf(f, "si_code %" PRId32 ", si_errno %" PRId32 ", si_addr 0x%" PRIx64 "\n",
-                    d->exc.si_code, d->exc.si_errno, d->exc.si_addr);
+            fprintf(f, "si_code %" PRId32 ", si_errno %" PRId32 ", fault_addr 0x%" PRIx64 "\n",
+                    d->exc.si_code, d->exc.si_errno, d->exc.fault_addr);
         }
     }
     fprintf(f, L, "Threads:");
@@ -278,7 +278,7 @@ static cJSON *exc_json(const ds_dump *d)
         cJSON *s = cJSON_AddObjectToObject(o, "siginfo");
         cJSON_AddNumberToObject(s, "si_code", d->exc.si_code);
         cJSON_AddNumberToObject(s, "si_errno", d->exc.si_errno);
-        ds_json_add_addr(s, "si_addr", d->exc.si_addr);
+        ds_json_add_addr(s, "fault_addr", d->exc.fault_addr);
     } else {
         cJSON_AddNullToObject(o, "siginfo");
     }

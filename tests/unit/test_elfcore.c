@@ -149,7 +149,7 @@ typedef struct spec {
     bool siginfo;
     uint32_t signo;
     int32_t si_code;
-    uint64_t si_addr;
+    uint64_t fault_addr;
     const sload *loads;
     size_t nloads;
     size_t extra_empty_loads; /* PT_LOADs with p_filesz 0 after the real ones (for PN_XNUM) */
@@ -200,7 +200,7 @@ static void gen_notes(buf *x, const spec *s)
         memcpy(si, &s->signo, 4);
         memcpy(si + 8, &s->si_code, 4);
         for (unsigned b = 0; b < ps; b++)
-            si[(is64 ? 16 : 12) + b] = (uint8_t)(s->si_addr >> (8 * b));
+            si[(is64 ? 16 : 12) + b] = (uint8_t)(s->fault_addr >> (8 * b));
         note(x, "CORE", 0x53494749, si, 128);
     }
     uint8_t ps_info[136];
@@ -758,7 +758,7 @@ static ds_dump *open_with_files(uint64_t page, const uint64_t offs[4], bool sigi
     s.siginfo = siginfo;
     s.signo = 11;
     s.si_code = 1;
-    s.si_addr = 0xdead0;
+    s.fault_addr = 0xdead0;
     buf x = build(&s);
     ds_dump *d = NULL;
     assert_int_equal(open_bytes(x.b, x.n, &d), want);
@@ -820,7 +820,7 @@ static void test_nt_file_conventions(void **state)
     assert_int_equal(d->exc.code, 11);
     assert_string_equal(d->exc.name, "SIGSEGV");
     assert_int_equal(d->exc.si_code, 1);
-    assert_int_equal(d->exc.si_addr, 0xdead0);
+    assert_int_equal(d->exc.fault_addr, 0xdead0);
     assert_int_equal(d->exc.tid, 100);
     assert_int_equal(d->exc.address, 0x401000);
     ds_dump_close(d);
