@@ -281,6 +281,11 @@ static void annotate_win(ds_dump *d, ds_classifier *c, ds_diags *diags)
 static void annotate_linux(ds_dump *d, ds_classifier *c, ds_diags *diags)
 {
     (void)diags;
+    /* the main executable: the module that contains AT_ENTRY (or AT_PHDR) of the auxv */
+    const ds_module *exe = NULL;
+    for (size_t i = 0; i < d->lnx.nauxv && !exe; i++)
+        if (d->lnx.auxv[i].type == 9 /* AT_ENTRY */ || d->lnx.auxv[i].type == 3 /* AT_PHDR */)
+            exe = ds_module_at(d, d->lnx.auxv[i].value);
     uint64_t exe_end = 0;
     for (size_t i = 0; i < d->nregions; i++) {
         const ds_region *r = &d->regions[i];
@@ -294,7 +299,7 @@ static void annotate_linux(ds_dump *d, ds_classifier *c, ds_diags *diags)
         if (m) {
             mark(c, r->base, r->base + r->size, false, DS_USE_IMAGE, 0, PRIO_IMAGE,
                  DS_DETAIL_MODULE, (uint64_t)(m - d->modules), NULL);
-            if (m == &d->modules[0] || (d->nmodules && m->base == d->modules[0].base))
+            if (exe && m->base == exe->base)
                 exe_end = exe_end > r->base + r->size ? exe_end : r->base + r->size;
         } else {
             mark(c, r->base, r->base + r->size, false, DS_USE_MAPPED, 0, PRIO_MAPPED,
@@ -308,12 +313,14 @@ static void annotate_linux(ds_dump *d, ds_classifier *c, ds_diags *diags)
                  DS_DETAIL_THREAD, i, NULL);
     }
     /* The brk heap: anonymous writable memory starting within the kernel's brk randomisation
-     * window (32 MiB on x86-64) after the end of the main executable's mappings. */
+     * window after the end of the main executable's mappings (arch_randomize_brk: 1 GiB for
+     * 64-bit processes on x86-64 and arm64, 32 MiB for 32-bit ones). */
+    uint64_t window = d->sys.ptr_size == 4 ? 0x2000000ull : 0x40000000ull;
     if (exe_end) {
         for (size_t i = 0; i < d->nregions; i++) {
             const ds_region *r = &d->regions[i];
             if (r->file < 0 && (r->perm & 2) && r->base >= exe_end &&
-                r->base - exe_end < 0x2000000ull) {
+                r->base - exe_end < window) {
                 mark(c, r->base, r->base + r->size, false, DS_USE_HEAP, 0, PRIO_HEAP,
                      DS_DETAIL_OTHER, 0, "brk heap");
                 break;

@@ -180,13 +180,68 @@ static void test_native_wow64(void **state)
     check_fixture("native-wow64");
 }
 
+/* Linux cores of the same process (gcore and kernel-written): the generator's truth file says
+ * where its malloc blocks and anonymous mappings are. */
+static void check_linux(const char *core)
+{
+    const char *fp = dstest_fixture(core);
+    if (!fp)
+        skip();
+    cJSON *truth = dstest_load_json(dstest_fixture("linux-gcore-x64.truth.json"));
+    ds_dump *d = NULL;
+    ds_status st = ds_dump_open(fp, &d, NULL);
+    assert_true(st == DS_OK || st == DS_E_PARTIAL);
+    ds_region_map m;
+    assert_int_equal(ds_regions_classify(d, NULL, 0, &m, NULL), DS_OK);
+    const cJSON *mallocs = cJSON_GetObjectItem(truth, "mallocs");
+    for (int i = 0; i < cJSON_GetArraySize(mallocs); i++) {
+        const ds_class_region *cr = at(&m, hexnum(cJSON_GetArrayItem(mallocs, i), "addr"));
+        assert_non_null(cr);
+        assert_int_equal(cr->usage, DS_USE_HEAP); /* small mallocs live in the brk heap */
+    }
+    const cJSON *mmaps = cJSON_GetObjectItem(truth, "mmaps");
+    for (int i = 0; i < cJSON_GetArraySize(mmaps); i++) {
+        const cJSON *o = cJSON_GetArrayItem(mmaps, i);
+        const ds_class_region *cr = at(&m, hexnum(o, "addr"));
+        assert_non_null(cr);
+        assert_int_equal(cr->usage, DS_USE_UNKNOWN);
+        assert_int_equal(cr->base, hexnum(o, "addr"));
+        assert_int_equal(cr->size, hexnum(o, "size"));
+        const char *perm = cJSON_GetObjectItem(o, "perm")->valuestring;
+        assert_int_equal(cr->r->protect, perm[1] == 'w' ? 0x04u : 0x02u);
+    }
+    /* every thread of the truth has a Stack region at its SP */
+    const cJSON *th = cJSON_GetObjectItem(truth, "threads");
+    assert_int_equal(cJSON_GetArraySize(th), (int)d->nthreads);
+    for (size_t i = 0; i < d->nthreads; i++) {
+        const ds_class_region *cr = at(&m, d->threads[i].sp);
+        assert_non_null(cr);
+        assert_int_equal(cr->usage, DS_USE_STACK);
+        assert_int_equal(cr->detail, i);
+    }
+    ds_region_map_free(&m);
+    ds_dump_close(d);
+    cJSON_Delete(truth);
+}
+
+static void test_linux_gcore(void **state)
+{
+    (void)state;
+    check_linux("linux-gcore-x64.core");
+}
+static void test_linux_kernel_core(void **state)
+{
+    (void)state;
+    check_linux("linux-kcore-x64.core");
+}
+
 int main(void)
 {
     dstest_require_fixture("native-x64.dmp");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_native_x64),
-        cmocka_unit_test(test_native_x86),
-        cmocka_unit_test(test_native_wow64),
+        cmocka_unit_test(test_native_x64),        cmocka_unit_test(test_native_x86),
+        cmocka_unit_test(test_native_wow64),      cmocka_unit_test(test_linux_gcore),
+        cmocka_unit_test(test_linux_kernel_core),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
