@@ -100,6 +100,9 @@ typedef struct ds_region_summary {
     ds_count_row state[3]; /* COMMIT, RESERVE, FREE */
     ds_count_row *protect; /* committed only, sorted by size descending */
     size_t nprotect;
+    /* committed memory whose bytes are not in the dump (minidump: not in the memory lists;
+     * ELF: PT_LOAD with p_filesz = 0 or short) */
+    uint64_t not_captured_regions, not_captured_bytes;
 } ds_region_summary;
 
 typedef struct ds_region_map {

@@ -319,8 +319,7 @@ static void annotate_linux(ds_dump *d, ds_classifier *c, ds_diags *diags)
     if (exe_end) {
         for (size_t i = 0; i < d->nregions; i++) {
             const ds_region *r = &d->regions[i];
-            if (r->file < 0 && (r->perm & 2) && r->base >= exe_end &&
-                r->base - exe_end < window) {
+            if (r->file < 0 && (r->perm & 2) && r->base >= exe_end && r->base - exe_end < window) {
                 mark(c, r->base, r->base + r->size, false, DS_USE_HEAP, 0, PRIO_HEAP,
                      DS_DETAIL_OTHER, 0, "brk heap");
                 break;
@@ -533,6 +532,23 @@ static int cmp_count_row(const void *a, const void *b)
     return x->key < y->key ? -1 : (x->key > y->key ? 1 : 0);
 }
 
+/* Bytes of [base, base+size) that the view has no data for. */
+static uint64_t bytes_not_captured(const ds_vmem *vm, uint64_t base, uint64_t size)
+{
+    uint64_t have = 0, end = base + size;
+    for (const ds_range *r = ds_vmem_next(vm, base); r && r->va < end; r++) {
+        if (r >= vm->ranges + vm->n)
+            break;
+        if (r->kind == DS_RANGE_NOT_CAPTURED)
+            continue;
+        uint64_t a = r->va > base ? r->va : base;
+        uint64_t b = r->va + r->size < end ? r->va + r->size : end;
+        if (b > a)
+            have += b - a;
+    }
+    return size - have;
+}
+
 ds_status ds_regions_summarize(const ds_dump *d, const ds_region_map *m, ds_region_summary *out)
 {
     memset(out, 0, sizeof *out);
@@ -589,6 +605,11 @@ ds_status ds_regions_summarize(const ds_dump *d, const ds_region_map *m, ds_regi
             }
         }
         if (cr->r->state == DS_MEM_COMMIT) {
+            uint64_t missing = bytes_not_captured(&((ds_dump *)d)->vm, cr->base, size);
+            if (missing) {
+                out->not_captured_regions++;
+                out->not_captured_bytes += missing;
+            }
             size_t p = 0;
             while (p < out->nprotect && out->protect[p].key != cr->r->protect)
                 p++;

@@ -9,6 +9,7 @@
  * Memory: one BACKEND range over the whole 64-bit space (minus the last byte); the view's read
  * callback calls kdump_read(KDUMP_KVADDR). has_map_info stays false: libkdumpfile does not say
  * which addresses are mapped, so a failed read means "not in the dump" (DS_MEM_ERROR). */
+#include <signal.h>
 #include <stdio.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -351,7 +352,7 @@ static void kd_threads(ds_dump *d, kdump_ctx_t *ctx)
 /* libkdumpfile 0.5.1 does not validate everything it reads while opening: a fuzzed ELF vmcore
  * crashed it inside kdump_open. The open and the attribute queries we make are therefore tried
  * first in a child process; a crash there becomes a clean error here. Returns the signal that
- * killed the child, or 0. */
+ * killed the child (SIGSEGV when it exited with an error, as under a sanitizer), or 0. */
 static int kd_trial_open(int fd)
 {
     pid_t pid = fork();
@@ -379,7 +380,10 @@ static int kd_trial_open(int fd)
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR)
             return 0;
-    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (WIFSIGNALED(status))
+        return WTERMSIG(status);
+    /* a sanitizer that caught the fault exits with a status instead of a signal */
+    return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? SIGSEGV : 0;
 }
 
 ds_status ds_kdump_read(ds_dump *d)

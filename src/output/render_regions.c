@@ -98,6 +98,14 @@ void ds_summary_text(FILE *f, const ds_dump *d, const ds_region_summary *s)
         row(f, ds_protect_name(s->protect[i].key, pb), s->protect[i].count, s->protect[i].size,
             false, s);
     fputc('\n', f);
+    if (s->not_captured_bytes) {
+        char hx[DS_FMT_BUF], hu[DS_FMT_BUF];
+        fprintf(f,
+                "Not in the dump: %" PRIu64 " committed regions hold %s (%s) that were not "
+                "captured.\n\n",
+                s->not_captured_regions, ds_fmt_size_hex(hx, sizeof hx, s->not_captured_bytes, 8),
+                ds_fmt_size(hu, sizeof hu, s->not_captured_bytes));
+    }
     fputs("--- Largest Region by Usage ----------- Base Address -------- Region Size ----------\n",
           f);
     for (size_t i = 0; i < s->nusage; i++) {
@@ -167,6 +175,9 @@ cJSON *ds_summary_json(const ds_dump *d, const ds_region_summary *s)
             cJSON_AddItemToArray(st,
                                  count_json(ds_mem_state_name(s->state[i].key), s->state[i].count,
                                             s->state[i].size, s->state[i].key == DS_MEM_FREE, s));
+    cJSON *nc = cJSON_AddObjectToObject(o, "not_captured");
+    ds_json_add_uint(nc, "regions", s->not_captured_regions);
+    ds_json_add_uint(nc, "size", s->not_captured_bytes);
     cJSON *p = cJSON_AddArrayToObject(o, "protect");
     for (size_t i = 0; i < s->nprotect; i++)
         cJSON_AddItemToArray(p, count_json(ds_protect_name(s->protect[i].key, pb),
