@@ -1740,7 +1740,13 @@ static bool parse_linux_maps(md *m, ds_cursor c, bool make_regions)
             r.state = DS_MEM_COMMIT;
             r.perm = perm;
             r.file = file;
-            r.type = 0; /* like ELF PT_LOAD regions: Linux regions are typed by file/perm */
+            /* typed like ELF core regions: anonymous = private, file-backed = mapped (images are
+             * upgraded to MEM_IMAGE once the module list is known: maps_region_types) */
+            r.type = file >= 0 ? DS_MEM_MAPPED : DS_MEM_PRIVATE;
+            r.protect = (perm & 1)   ? ((perm & 2) ? 0x40u : ((perm & 4) ? 0x20u : 0x10u))
+                        : (perm & 2) ? 0x04u
+                        : (perm & 4) ? 0x02u
+                                     : 0x01u;
             if (!DS_PUSH(d->regions, d->nregions, rcap, r))
                 break;
         }
@@ -1913,6 +1919,24 @@ static void windows_teb_pass(md *m)
 static bool readable_protect(uint32_t p)
 {
     return !(p & 0x01) && !(p & 0x100) && (p & 0xff);
+}
+
+/* Regions from LinuxMaps whose file is a loaded module are images. */
+static void maps_region_types(md *m)
+{
+    ds_dump *d = m->d;
+    if (!m->has_maps_regions)
+        return;
+    for (size_t i = 0; i < d->nregions; i++) {
+        ds_region *r = &d->regions[i];
+        if (r->file < 0 || (size_t)r->file >= d->lnx.nfiles || !d->lnx.files[r->file].path)
+            continue;
+        for (size_t k = 0; k < d->nmodules; k++)
+            if (d->modules[k].path && !strcmp(d->modules[k].path, d->lnx.files[r->file].path)) {
+                r->type = DS_MEM_IMAGE;
+                break;
+            }
+    }
 }
 
 static void classify(md *m)
@@ -2228,6 +2252,7 @@ ds_status ds_minidump_read(ds_dump *d)
         d->format_name = "minidump (Crashpad)";
     else if (breakpad)
         d->format_name = "minidump (Breakpad)";
+    maps_region_types(&m);
     classify(&m);
 
     return ds_diags_count(&d->diags, DS_SEV_WARNING) ? DS_E_PARTIAL : DS_OK;
