@@ -13,7 +13,7 @@ if [ -d ../shared/corpus ]; then cp ../shared/corpus/*.dmp "$seeds/minidump/"; f
 for f in build-fuzz/fixtures/*.core; do [ -f "$f" ] && head -c 1048576 "$f" > "$seeds/elfcore/$(basename "$f")"; done
 cp tests/data/elf/*.core "$seeds/elfcore/" 2>/dev/null || true
 cp tests/data/pe/*.dll tests/data/pe/*.exe "$seeds/pe/" 2>/dev/null || true
-for t in build-fuzz/fuzz_*; do
+for t in build-fuzz/fuzz/fuzz_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t"); kind=${name#fuzz_}
   dir="$seeds/$kind"; [ -d "$dir" ] || dir="$seeds/minidump"

@@ -711,7 +711,10 @@ const char *ds_protect_name(uint32_t protect, char *buf)
         if ((protect & 0xff) == base[i].v)
             b = base[i].n;
     if (!b) {
-        snprintf(buf, 64, protect ? "0x%x" : "", protect);
+        if (protect)
+            snprintf(buf, 64, "0x%x", protect);
+        else
+            buf[0] = 0;
         return buf;
     }
     snprintf(buf, 64, "%s%s%s%s", b, (protect & 0x100) ? " | PAGE_GUARD" : "",
