@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "output/render.h"
+#include "output/termsafe.h"
 
 #ifndef DS_VERSION
 #define DS_VERSION DS_LIB_VERSION
@@ -159,6 +160,14 @@ int ds_cli_finish(ds_cli *cli, ds_dump *d, ds_status st, cJSON *result)
 
 int main(int argc, char **argv)
 {
+    /* strings from dumps are hostile: no raw control sequences reach the terminal */
+    FILE *safe_out = ds_termsafe_open(stdout), *safe_err = ds_termsafe_open(stderr);
+    if (safe_out)
+        stdout = safe_out;
+    if (safe_err) {
+        setvbuf(safe_err, NULL, _IOLBF, 0);
+        stderr = safe_err;
+    }
     ds_cli cli = {0};
     bool help = false, version = false, dashdash = false;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
@@ -221,5 +230,7 @@ int main(int argc, char **argv)
         }
     }
     free(rest);
+    if (fflush(stdout) != 0 && rc == DS_EXIT_OK)
+        rc = DS_EXIT_INTERNAL;
     return rc;
 }
