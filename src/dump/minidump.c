@@ -127,7 +127,10 @@ static void note(md *m, const char *structure, uint64_t off, const char *fmt, ..
 /* Structure name with an index: "MINIDUMP_MODULE[3]". */
 static const char *sname(char *buf, size_t n, const char *s, uint64_t i)
 {
-    snprintf(buf, n, "%s[%llu]", s, (unsigned long long)i);
+    /* a long name with a big index is cut at the buffer's end: the result is still a usable
+     * label (the return value is looked at so that GCC does not warn about the truncation) */
+    if (snprintf(buf, n, "%s[%llu]", s, (unsigned long long)i) >= (int)n && n > 1)
+        buf[n - 2] = ']';
     return buf;
 }
 
