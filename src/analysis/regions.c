@@ -427,7 +427,8 @@ ds_status ds_regions_classify(ds_dump *d, const ds_annotator_fn *extra, size_t n
     for (size_t i = 0; i < nextra; i++)
         extra[i](d, &out->cls, diags);
 
-    qsort(out->cls.marks, out->cls.n, sizeof(ds_mark), cmp_mark);
+    if (out->cls.n)
+        qsort(out->cls.marks, out->cls.n, sizeof(ds_mark), cmp_mark);
     span_ctx s;
     memset(&s, 0, sizeof s);
     s.range = out->cls.marks;

@@ -20,7 +20,10 @@
     X(modules, "loaded and unloaded modules, like WinDbg lm / lmv")                                \
     X(summary, "where the memory went: WinDbg !address -summary")                                  \
     X(regions, "region list with filters and size histograms: WinDbg !address -f:")                \
-    X(threads, "threads: id, TEB, stack range, priority, PC/SP, like WinDbg ~")
+    X(threads, "threads: id, TEB, stack range, priority, PC/SP, like WinDbg ~")                    \
+    X(search, "search memory for text, bytes or values: WinDbg s -a/-u/-b/-d")                     \
+    X(extract, "write memory ranges or regions to files: WinDbg .writemem")                        \
+    X(profile, "what content a set of regions holds (text, HTML/JS, pointers, strings)")
 
 DS_COMMAND_TABLE(DS_DECLARE_COMMAND)
 
@@ -161,6 +164,7 @@ int ds_cli_finish(ds_cli *cli, ds_dump *d, ds_status st, cJSON *result)
 int main(int argc, char **argv)
 {
     /* strings from dumps are hostile: no raw control sequences reach the terminal */
+    FILE *orig_out = stdout, *orig_err = stderr;
     FILE *safe_out = ds_termsafe_open(stdout), *safe_err = ds_termsafe_open(stderr);
     if (safe_out)
         stdout = safe_out;
@@ -232,5 +236,13 @@ int main(int argc, char **argv)
     free(rest);
     if (fflush(stdout) != 0 && rc == DS_EXIT_OK)
         rc = DS_EXIT_INTERNAL;
+    if (safe_out) {
+        stdout = orig_out;
+        fclose(safe_out);
+    }
+    if (safe_err) {
+        stderr = orig_err;
+        fclose(safe_err);
+    }
     return rc;
 }

@@ -772,20 +772,20 @@ static int cmp_u64(uint64_t a, uint64_t b)
     return a < b ? -1 : (a > b ? 1 : 0);
 }
 
-static const ds_file_map *g_sort_files; /* qsort context (single-threaded use only) */
-
-static int cmp_file_path(const void *a, const void *b)
+/* qsort_r comparators over indices into a ds_file_map array (the context): no global state, so
+ * the library stays usable from several threads */
+static int cmp_file_path(const void *a, const void *b, void *ctx)
 {
-    const ds_file_map *x = &g_sort_files[*(const size_t *)a],
-                      *y = &g_sort_files[*(const size_t *)b];
+    const ds_file_map *files = ctx;
+    const ds_file_map *x = &files[*(const size_t *)a], *y = &files[*(const size_t *)b];
     int c = strcmp(x->path, y->path);
     return c ? c : cmp_u64(x->start, y->start);
 }
 
-static int cmp_file_start(const void *a, const void *b)
+static int cmp_file_start(const void *a, const void *b, void *ctx)
 {
-    const ds_file_map *x = &g_sort_files[*(const size_t *)a],
-                      *y = &g_sort_files[*(const size_t *)b];
+    const ds_file_map *files = ctx;
+    const ds_file_map *x = &files[*(const size_t *)a], *y = &files[*(const size_t *)b];
     return cmp_u64(x->start, y->start);
 }
 
@@ -945,9 +945,8 @@ static void build_modules(rdr *r, bool *is_image)
     }
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
-    g_sort_files = l->files;
     if (n)
-        qsort(idx, n, sizeof *idx, cmp_file_path);
+        qsort_r(idx, n, sizeof *idx, cmp_file_path, l->files);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         uint64_t lo = UINT64_MAX, hi = 0, start0 = 0;
@@ -1177,9 +1176,8 @@ static void type_regions(rdr *r, const bool *is_image)
     }
     for (size_t i = 0; i < l->nfiles; i++)
         sorted[i] = i;
-    g_sort_files = l->files;
     if (l->nfiles)
-        qsort(sorted, l->nfiles, sizeof *sorted, cmp_file_start);
+        qsort_r(sorted, l->nfiles, sizeof *sorted, cmp_file_start, l->files);
     const ds_module *vdso = NULL;
     for (size_t i = 0; i < d->nmodules; i++)
         if (!strcmp(d->modules[i].path, "[vdso]"))
