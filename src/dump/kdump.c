@@ -14,6 +14,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -386,8 +388,117 @@ static int kd_trial_open(int fd)
     return WIFEXITED(status) && WEXITSTATUS(status) != 0 ? SIGSEGV : 0;
 }
 
+static uint64_t be64(const uint8_t *b)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+/* The flattened makedumpfile format (what `makedumpfile -F` writes to a pipe) is a 4 KiB header
+ * followed by big-endian (offset, size) records of the real kdump-compressed file, ended by an
+ * (-1, -1) record. libkdumpfile 0.5.1 cannot read it, so the records are written back in place
+ * (what `makedumpfile -R` does) into an unlinked temporary file in $TMPDIR, which then replaces
+ * the flattened file as the dump's mapping. Sparse where the records leave holes. */
+#define KD_FLAT_HDR 4096u
+#define KD_FLAT_MAX_OFFSET (1ull << 42) /* 4 TiB: no real dump is larger */
+static ds_status kd_unflatten(ds_dump *d)
+{
+    if (d->map_size < KD_FLAT_HDR + 16) {
+        ds_diag_add(&d->diags, DS_SEV_ERROR, "makedumpfile flat header", 1, 0,
+                    "the file ends inside the 4 KiB header");
+        return DS_E_FORMAT;
+    }
+    uint64_t type = be64(d->map + 16), version = be64(d->map + 24);
+    if (type != 1)
+        ds_diag_add(&d->diags, DS_SEV_WARNING, "makedumpfile flat header", 1, 16,
+                    "type %llu (expected 1, TYPE_FLAT_HEADER)", (unsigned long long)type);
+    (void)version;
+    const char *dir = getenv("TMPDIR");
+    char tmpl[4096];
+    snprintf(tmpl, sizeof tmpl, "%s/dumpsleuth-flat-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(tmpl);
+    if (fd < 0) {
+        ds_diag_add(&d->diags, DS_SEV_ERROR, "makedumpfile flat records", 0, 0,
+                    "cannot create a temporary file to reassemble the flattened dump in %s: %s",
+                    dir && *dir ? dir : "/tmp", strerror(errno));
+        return DS_E_IO;
+    }
+    unlink(tmpl);
+    uint64_t pos = KD_FLAT_HDR, records = 0;
+    bool ended = false, ok = true;
+    while (pos + 16 <= d->map_size) {
+        uint64_t off = be64(d->map + pos), size = be64(d->map + pos + 8);
+        if (off == UINT64_MAX) {
+            ended = true;
+            break;
+        }
+        if (off > KD_FLAT_MAX_OFFSET || size > KD_FLAT_MAX_OFFSET - off) {
+            ds_diag_add(&d->diags, DS_SEV_ERROR, "makedumpfile flat record", 1, pos,
+                        "record %llu: offset 0x%llx size 0x%llx is impossible: stopped here",
+                        (unsigned long long)records, (unsigned long long)off,
+                        (unsigned long long)size);
+            ok = false;
+            break;
+        }
+        pos += 16;
+        if (size > d->map_size - pos) {
+            ds_diag_add(&d->diags, DS_SEV_WARNING, "makedumpfile flat record", 1, pos - 16,
+                        "record %llu: %llu bytes run past the end of the file: truncated",
+                        (unsigned long long)records, (unsigned long long)size);
+            size = d->map_size - pos;
+            ok = false;
+        }
+        for (uint64_t done = 0; done < size;) {
+            ssize_t w = pwrite(fd, d->map + pos + done, (size_t)(size - done), (off_t)(off + done));
+            if (w <= 0) {
+                ds_diag_add(&d->diags, DS_SEV_ERROR, "makedumpfile flat record", 1, pos,
+                            "cannot write the reassembled dump: %s", strerror(errno));
+                close(fd);
+                return DS_E_IO;
+            }
+            done += (uint64_t)w;
+        }
+        pos += size;
+        records++;
+    }
+    if (!ended && ok)
+        ds_diag_add(&d->diags, DS_SEV_WARNING, "makedumpfile flat record", 1, pos,
+                    "no end record: the flattened dump is truncated");
+    struct stat st;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && st.st_size > 0)
+        m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (m == MAP_FAILED) {
+        ds_diag_add(&d->diags, DS_SEV_ERROR, "makedumpfile flat records", 1, KD_FLAT_HDR,
+                    "no data could be reassembled from %llu records", (unsigned long long)records);
+        close(fd);
+        return DS_E_FORMAT;
+    }
+    munmap((void *)d->map, (size_t)d->map_size);
+    close(d->fd);
+    d->map = m;
+    d->map_size = (uint64_t)st.st_size;
+    d->fd = fd;
+    ds_diag_add(&d->diags, DS_SEV_NOTE, "makedumpfile flat records", 1, KD_FLAT_HDR,
+                "flattened format: %llu records reassembled into a %llu-byte kdump file",
+                (unsigned long long)records, (unsigned long long)st.st_size);
+    return DS_OK;
+}
+
 ds_status ds_kdump_read(ds_dump *d)
 {
+    if (d->map_size >= 16 && !memcmp(d->map, "makedumpfile\0\0\0\0", 16)) {
+        ds_status us = kd_unflatten(d);
+        if (us != DS_OK)
+            return us;
+        if (d->map_size < 8 || (memcmp(d->map, "KDUMP   ", 8) && memcmp(d->map, "DISKDUMP", 8))) {
+            ds_diag_add(&d->diags, DS_SEV_ERROR, "makedumpfile flat records", 1, 0,
+                        "the reassembled file is not a kdump-compressed dump");
+            return DS_E_FORMAT;
+        }
+    }
     kd_state *s = calloc(1, sizeof *s);
     if (!s)
         return DS_E_NOMEM;
