@@ -10,7 +10,7 @@ cmake --build build-fuzz -j"$(nproc)"
 seeds=build-fuzz/seeds
 rm -rf "$seeds" && mkdir -p "$seeds"/{minidump,elfcore,pe}
 if [ -d ../shared/corpus ]; then cp ../shared/corpus/*.dmp "$seeds/minidump/"; fi
-for f in build-fuzz/fixtures/*.core; do [ -f "$f" ] && head -c 1048576 "$f" > "$seeds/elfcore/$(basename "$f")"; done
+for f in fixtures/work/*.core; do [ -f "$f" ] && head -c 1048576 "$f" > "$seeds/elfcore/$(basename "$f")"; done
 cp tests/data/elf/*.core "$seeds/elfcore/" 2>/dev/null || true
 cp tests/data/pe/*.dll tests/data/pe/*.exe "$seeds/pe/" 2>/dev/null || true
 for t in build-fuzz/fuzz/fuzz_*; do
