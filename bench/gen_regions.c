@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     if (!rsz || rsz % 0x1000)
         return 2;
     uint64_t capture = cap_mb << 20;
-    uint64_t ncap = capture / rsz; /* captured regions */
+    uint64_t ncap = capture / rsz;  /* captured regions */
     uint64_t committed = n - n / 4; /* every fourth region is reserved */
     if (ncap > committed)
         ncap = committed;

@@ -257,10 +257,9 @@ int main(void)
 {
     dstest_require_fixture("native-x64.dmp");
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_native_x64),        cmocka_unit_test(test_native_x86),
-        cmocka_unit_test(test_native_wow64),
-        cmocka_unit_test(test_dotnet),      cmocka_unit_test(test_linux_gcore),
-        cmocka_unit_test(test_linux_kernel_core),
+        cmocka_unit_test(test_native_x64),   cmocka_unit_test(test_native_x86),
+        cmocka_unit_test(test_native_wow64), cmocka_unit_test(test_dotnet),
+        cmocka_unit_test(test_linux_gcore),  cmocka_unit_test(test_linux_kernel_core),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
