@@ -8,11 +8,13 @@
 #define DS_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
 
 #include "dumpsleuth/dump.h"
+#include "dumpsleuth/regions.h"
 
 typedef struct ds_cli {
     const char *command; /* the command being run ("info") */
@@ -62,5 +64,31 @@ bool ds_cli_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, int 
  * NULL, the command printed its text already). Prints the dump's warnings on stderr unless
  * --quiet, closes the dump and returns the exit code: 0, or 6 when warnings were reported. */
 int ds_cli_finish(ds_cli *cli, ds_dump *d, ds_status st, cJSON *result);
+
+/* Sizes: 0x-prefixed hex, decimal, or decimal with k/m/g (1024-based). Rejects empty input,
+ * trailing garbage, a leading '-' and values that do not fit in 64 bits. */
+bool ds_cli_parse_size(const char *s, uint64_t *out);
+
+/* The region selection shared by regions, search, extract and profile: -f LIST, --filter LIST,
+ * -f:LIST, --filter=LIST, --size N, --min-size N, --max-size N. Zero-initialise, then set
+ * text_sizes if wanted. */
+typedef struct ds_cli_region_sel {
+    ds_region_filter f; /* the filter built so far */
+    bool have;          /* some region option was given */
+    char text[256];     /* the -f lists given, comma-joined ("" if none) */
+    bool text_sizes;    /* in: also record --size/--min-size/--max-size in text as "size=N",
+                           "size>=N", "size<=N" (profile) */
+} ds_cli_region_sel;
+
+/* Recognises a region option at argv[*i] (call only while options are parsed, i.e. before "--");
+ * consumes its value argument (advancing *i) when it takes one. Returns 1 if it consumed an
+ * option, 0 if argv[*i] is not a region option, -1 on a usage error (reported with
+ * ds_cli_usage_error; the exit code is in *rc). */
+int ds_cli_region_opt(ds_cli *cli, int argc, char **argv, int *i, ds_cli_region_sel *sel, int *rc);
+
+/* For commands whose only argument is the dump: handles "--", rejects options and extra
+ * arguments, requires the dump. Returns -1 with *path set on success, else the exit code (the
+ * usage error has been reported). */
+int ds_cli_dump_arg(ds_cli *cli, int argc, char **argv, const char **path);
 
 #endif

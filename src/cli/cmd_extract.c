@@ -36,26 +36,6 @@ const char cmd_extract_usage[] =
     "  --max-bytes N      refuse when more than N bytes would be written (default 4g)\n"
     "  --dry-run          print the manifest without writing anything\n";
 
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *s == '-')
-        return false;
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024ull * 1024 * 1024, end++;
-    if (*end || (v && mul > UINT64_MAX / v))
-        return false;
-    *out = (uint64_t)v * mul;
-    return true;
-}
-
 static char *join(const char *dir, const char *file)
 {
     size_t n = strlen(dir) + strlen(file) + 2;
@@ -72,24 +52,22 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
     size_t nranges = 0;
     uint64_t regaddr[16];
     size_t nreg = 0;
-    ds_region_filter f;
-    memset(&f, 0, sizeof f);
-    bool have_filter = false, force = false, dry = false, opts = true;
+    ds_cli_region_sel sel = {0};
+    bool force = false, dry = false, opts = true;
     uint64_t fill = 0, max_files = 10000, max_bytes = 4ull << 30;
     char err[256], rangebuf[16][128];
+    int rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (opts && !strcmp(a, "--")) {
             opts = false;
             continue;
         }
-        if (opts && (!strncmp(a, "-f:", 3) || !strncmp(a, "--filter=", 9))) {
-            if (!ds_region_filter_parse(strchr(a, a[1] == 'f' ? ':' : '=') + 1, &f, err,
-                                        sizeof err))
-                return ds_cli_usage_error(cli, "%s", err);
-            have_filter = true;
+        int region = opts ? ds_cli_region_opt(cli, argc, argv, &i, &sel, &rc) : 0;
+        if (region < 0)
+            return rc;
+        if (region > 0)
             continue;
-        }
         if (opts && a[0] == '-' && a[1]) {
             if (!strcmp(a, "--force")) {
                 force = true;
@@ -99,9 +77,7 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
                 dry = true;
                 continue;
             }
-            bool takes = !strcmp(a, "-f") || !strcmp(a, "--filter") || !strcmp(a, "--size") ||
-                         !strcmp(a, "--min-size") || !strcmp(a, "--max-size") ||
-                         !strcmp(a, "--range") || !strcmp(a, "--region") || !strcmp(a, "-o") ||
+            bool takes = !strcmp(a, "--range") || !strcmp(a, "--region") || !strcmp(a, "-o") ||
                          !strcmp(a, "--output") || !strcmp(a, "--fill") ||
                          !strcmp(a, "--max-files") || !strcmp(a, "--max-bytes");
             if (!takes)
@@ -110,11 +86,7 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
                 return ds_cli_usage_error(cli, "option '%s' needs a value", a);
             const char *val = argv[++i];
             uint64_t n = 0;
-            if (!strcmp(a, "-f") || !strcmp(a, "--filter")) {
-                if (!ds_region_filter_parse(val, &f, err, sizeof err))
-                    return ds_cli_usage_error(cli, "%s", err);
-                have_filter = true;
-            } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
                 dir = val;
             } else if (!strcmp(a, "--range")) {
                 if (nranges >= 16)
@@ -136,17 +108,8 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
             } else if (!strcmp(a, "--fill")) {
                 if (!ds_parse_hex_number(val, &fill) || fill > 0xff)
                     return ds_cli_usage_error(cli, "--fill takes a byte (00..ff)");
-            } else if (!parse_size(val, &n)) {
+            } else if (!ds_cli_parse_size(val, &n)) {
                 return ds_cli_usage_error(cli, "'%s' is not a number for %s", val, a);
-            } else if (!strcmp(a, "--size")) {
-                f.exact_size = n;
-                have_filter = true;
-            } else if (!strcmp(a, "--min-size")) {
-                f.min_size = n;
-                have_filter = true;
-            } else if (!strcmp(a, "--max-size")) {
-                f.max_size = n;
-                have_filter = true;
             } else if (!strcmp(a, "--max-bytes")) {
                 max_bytes = n;
             } else {
@@ -160,7 +123,7 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
     }
     if (!dir)
         return ds_cli_usage_error(cli, "no output directory (-o DIR)");
-    if (!nranges && !nreg && !have_filter)
+    if (!nranges && !nreg && !sel.have)
         return ds_cli_usage_error(cli, "nothing to extract (--range, --region or -f)");
     if (!path)
         return ds_cli_usage_error(cli, "no dump file given");
@@ -170,7 +133,6 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
             return ds_cli_usage_error(cli, "%s", err);
     ds_dump *d;
     ds_status st;
-    int rc;
     if (!ds_cli_open(cli, path, &d, &st, &rc))
         return rc;
     ds_region_map m;
@@ -197,9 +159,9 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
         }
         oom = !ds_extract_add(d, &plan, m.v[found].base, m.v[found].size, found);
     }
-    if (have_filter)
+    if (sel.have)
         for (size_t i = 0; i < m.n && !oom; i++)
-            if (ds_region_filter_match(&f, &m.v[i]) && m.v[i].usage != DS_USE_FREE &&
+            if (ds_region_filter_match(&sel.f, &m.v[i]) && m.v[i].usage != DS_USE_FREE &&
                 m.v[i].r->state != DS_MEM_FREE)
                 oom = !ds_extract_add(d, &plan, m.v[i].base, m.v[i].size, i);
     if (oom) {

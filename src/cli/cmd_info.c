@@ -1,6 +1,4 @@
 /* dumpsleuth info <dump>: what the dump is, what it contains, which analyses it supports. */
-#include <string.h>
-
 #include "cli/cli.h"
 #include "dumpsleuth/capabilities.h"
 #include "output/render.h"
@@ -16,23 +14,12 @@ const char cmd_info_usage[] =
 
 int cmd_info(ds_cli *cli, int argc, char **argv)
 {
-    const char *path = NULL;
-    bool opts = true;
-    for (int i = 1; i < argc; i++) {
-        if (opts && !strcmp(argv[i], "--"))
-            opts = false;
-        else if (opts && argv[i][0] == '-' && argv[i][1])
-            return ds_cli_usage_error(cli, "unknown option '%s'", argv[i]);
-        else if (path)
-            return ds_cli_usage_error(cli, "unexpected argument '%s'", argv[i]);
-        else
-            path = argv[i];
-    }
-    if (!path)
-        return ds_cli_usage_error(cli, "no dump file given");
+    const char *path;
+    int rc = ds_cli_dump_arg(cli, argc, argv, &path);
+    if (rc >= 0)
+        return rc;
     ds_dump *d;
     ds_status st;
-    int rc;
     if (!ds_cli_open(cli, path, &d, &st, &rc))
         return rc;
     ds_capabilities caps;

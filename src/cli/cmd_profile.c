@@ -1,5 +1,4 @@
 /* dumpsleuth profile <dump>: what kind of content a set of regions holds. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,85 +26,38 @@ const char cmd_profile_usage[] =
     "  --min-string N     shortest string counted (default 6)\n"
     "  --list N           also list the first N regions with their fractions (default 0)\n";
 
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *s == '-')
-        return false;
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024ull * 1024 * 1024, end++;
-    if (*end || (v && mul > UINT64_MAX / v))
-        return false;
-    *out = (uint64_t)v * mul;
-    return true;
-}
-
 int cmd_profile(ds_cli *cli, int argc, char **argv)
 {
     const char *path = NULL;
-    ds_region_filter f;
-    memset(&f, 0, sizeof f);
-    bool have_filter = false, opts = true;
+    ds_cli_region_sel sel = {0};
+    sel.text_sizes = true; /* the profile names --size & co in its filter text */
+    bool opts = true;
     ds_profile_options po;
     ds_profile_options_default(&po);
     uint64_t list = 0;
-    char err[256], ftext[256] = "";
+    int rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (opts && !strcmp(a, "--")) {
             opts = false;
             continue;
         }
-        if (opts && (!strncmp(a, "-f:", 3) || !strncmp(a, "--filter=", 9))) {
-            const char *val = strchr(a, a[1] == 'f' ? ':' : '=') + 1;
-            if (!ds_region_filter_parse(val, &f, err, sizeof err))
-                return ds_cli_usage_error(cli, "%s", err);
-            snprintf(ftext + strlen(ftext), sizeof ftext - strlen(ftext), "%s%s", *ftext ? "," : "",
-                     val);
-            have_filter = true;
+        int region = opts ? ds_cli_region_opt(cli, argc, argv, &i, &sel, &rc) : 0;
+        if (region < 0)
+            return rc;
+        if (region > 0)
             continue;
-        }
         if (opts && a[0] == '-' && a[1]) {
-            bool takes = !strcmp(a, "-f") || !strcmp(a, "--filter") || !strcmp(a, "--size") ||
-                         !strcmp(a, "--min-size") || !strcmp(a, "--max-size") ||
-                         !strcmp(a, "--top") || !strcmp(a, "--min-string") || !strcmp(a, "--list");
+            bool takes = !strcmp(a, "--top") || !strcmp(a, "--min-string") || !strcmp(a, "--list");
             if (!takes)
                 return ds_cli_usage_error(cli, "unknown option '%s'", a);
             if (i + 1 >= argc)
                 return ds_cli_usage_error(cli, "option '%s' needs a value", a);
             const char *val = argv[++i];
             uint64_t n = 0;
-            if (!strcmp(a, "-f") || !strcmp(a, "--filter")) {
-                if (!ds_region_filter_parse(val, &f, err, sizeof err))
-                    return ds_cli_usage_error(cli, "%s", err);
-                snprintf(ftext + strlen(ftext), sizeof ftext - strlen(ftext), "%s%s",
-                         *ftext ? "," : "", val);
-                have_filter = true;
-                continue;
-            }
-            if (!parse_size(val, &n))
+            if (!ds_cli_parse_size(val, &n))
                 return ds_cli_usage_error(cli, "'%s' is not a number for %s", val, a);
-            char tail[64] = "";
-            if (!strcmp(a, "--size")) {
-                f.exact_size = n;
-                have_filter = true;
-                snprintf(tail, sizeof tail, "size=%s", val);
-            } else if (!strcmp(a, "--min-size")) {
-                f.min_size = n;
-                have_filter = true;
-                snprintf(tail, sizeof tail, "size>=%s", val);
-            } else if (!strcmp(a, "--max-size")) {
-                f.max_size = n;
-                have_filter = true;
-                snprintf(tail, sizeof tail, "size<=%s", val);
-            } else if (!strcmp(a, "--top")) {
+            if (!strcmp(a, "--top")) {
                 if (n > 10000)
                     return ds_cli_usage_error(cli, "--top is at most 10000");
                 po.top = (size_t)n;
@@ -116,9 +68,6 @@ int cmd_profile(ds_cli *cli, int argc, char **argv)
             } else {
                 list = n;
             }
-            if (*tail)
-                snprintf(ftext + strlen(ftext), sizeof ftext - strlen(ftext), "%s%s",
-                         *ftext ? "," : "", tail);
             continue;
         }
         if (path)
@@ -129,7 +78,6 @@ int cmd_profile(ds_cli *cli, int argc, char **argv)
         return ds_cli_usage_error(cli, "no dump file given");
     ds_dump *d;
     ds_status st;
-    int rc;
     if (!ds_cli_open(cli, path, &d, &st, &rc))
         return rc;
     ds_region_map m;
@@ -138,12 +86,12 @@ int cmd_profile(ds_cli *cli, int argc, char **argv)
         return DS_EXIT_INTERNAL;
     }
     ds_profile_result res;
-    if (ds_profile(d, &m, have_filter ? &f : NULL, &po, &res) != DS_OK) {
+    if (ds_profile(d, &m, sel.have ? &sel.f : NULL, &po, &res) != DS_OK) {
         ds_region_map_free(&m);
         ds_dump_close(d);
         return DS_EXIT_INTERNAL;
     }
-    ds_profile_view v = {d, &m, &res, *ftext ? ftext : NULL, (size_t)list};
+    ds_profile_view v = {d, &m, &res, *sel.text ? sel.text : NULL, (size_t)list};
     cJSON *out = NULL;
     if (cli->json)
         out = ds_profile_json(&v);

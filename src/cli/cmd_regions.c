@@ -1,5 +1,4 @@
 /* dumpsleuth regions <dump>: WinDbg's !address and !address -f:..., plus region histograms. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,65 +30,34 @@ const char cmd_regions_usage[] =
     "                       (usage), with totals, largest total first\n"
     "  --limit N            list at most N regions (default: all)\n";
 
-/* Sizes: 0x-prefixed hex, decimal, or decimal with k/m/g (1024-based). */
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s)
-        return false;
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024ull * 1024 * 1024, end++;
-    if (*end || (v && mul > UINT64_MAX / v))
-        return false;
-    *out = (uint64_t)v * mul;
-    return true;
-}
-
 int cmd_regions(ds_cli *cli, int argc, char **argv)
 {
     const char *path = NULL;
-    ds_region_filter f;
-    memset(&f, 0, sizeof f);
-    bool have_filter = false, hist = false, opts = true;
+    ds_cli_region_sel sel = {0};
+    bool hist = false, opts = true;
     ds_hist_kind hk = DS_HIST_SIZE;
     uint64_t limit = 0;
-    char err[128];
+    int rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        const char *val = NULL;
         if (opts && !strcmp(a, "--")) {
             opts = false;
             continue;
         }
-        if (opts && (!strncmp(a, "-f:", 3) || !strncmp(a, "--filter=", 9))) {
-            val = strchr(a, a[1] == 'f' ? ':' : '=') + 1;
-            if (!ds_region_filter_parse(val, &f, err, sizeof err))
-                return ds_cli_usage_error(cli, "%s", err);
-            have_filter = true;
+        int region = opts ? ds_cli_region_opt(cli, argc, argv, &i, &sel, &rc) : 0;
+        if (region < 0)
+            return rc;
+        if (region > 0)
             continue;
-        }
         if (opts && a[0] == '-' && a[1]) {
-            bool takes = !strcmp(a, "-f") || !strcmp(a, "--filter") || !strcmp(a, "--size") ||
-                         !strcmp(a, "--min-size") || !strcmp(a, "--max-size") ||
-                         !strcmp(a, "--histogram") || !strcmp(a, "--limit");
+            bool takes = !strcmp(a, "--histogram") || !strcmp(a, "--limit");
             if (!takes)
                 return ds_cli_usage_error(cli, "unknown option '%s'", a);
             if (i + 1 >= argc)
                 return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            val = argv[++i];
+            const char *val = argv[++i];
             uint64_t n = 0;
-            if (!strcmp(a, "-f") || !strcmp(a, "--filter")) {
-                if (!ds_region_filter_parse(val, &f, err, sizeof err))
-                    return ds_cli_usage_error(cli, "%s", err);
-                have_filter = true;
-            } else if (!strcmp(a, "--histogram")) {
+            if (!strcmp(a, "--histogram")) {
                 hist = true;
                 if (!strcmp(val, "size"))
                     hk = DS_HIST_SIZE;
@@ -99,17 +67,8 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
                     hk = DS_HIST_USAGE;
                 else
                     return ds_cli_usage_error(cli, "--histogram takes size, allocation or usage");
-            } else if (!parse_size(val, &n)) {
+            } else if (!ds_cli_parse_size(val, &n)) {
                 return ds_cli_usage_error(cli, "'%s' is not a number for %s", val, a);
-            } else if (!strcmp(a, "--size")) {
-                f.exact_size = n;
-                have_filter = true;
-            } else if (!strcmp(a, "--min-size")) {
-                f.min_size = n;
-                have_filter = true;
-            } else if (!strcmp(a, "--max-size")) {
-                f.max_size = n;
-                have_filter = true;
             } else {
                 limit = n;
             }
@@ -123,7 +82,6 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
         return ds_cli_usage_error(cli, "no dump file given");
     ds_dump *d;
     ds_status st;
-    int rc;
     if (!ds_cli_open(cli, path, &d, &st, &rc))
         return rc;
     ds_region_map m;
@@ -137,7 +95,7 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
     if (hist) {
         ds_hist_row *rows = NULL;
         size_t n = 0;
-        if (ds_regions_histogram(&m, have_filter ? &f : NULL, hk, &rows, &n) != DS_OK) {
+        if (ds_regions_histogram(&m, sel.have ? &sel.f : NULL, hk, &rows, &n) != DS_OK) {
             ds_region_map_free(&m);
             ds_dump_close(d);
             return DS_EXIT_INTERNAL;
@@ -148,7 +106,7 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
             ds_histogram_text(stdout, d, hk, rows, n);
         free(rows);
     } else {
-        ds_regions_view v = {d, &m, have_filter ? &f : NULL, (size_t)limit};
+        ds_regions_view v = {d, &m, sel.have ? &sel.f : NULL, (size_t)limit};
         if (cli->json)
             res = ds_regions_json(&v);
         else

@@ -1,5 +1,4 @@
 /* dumpsleuth search <dump>: WinDbg's s -a / -u / -b / -w / -d / -q over the whole dump. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,53 +44,28 @@ const char cmd_search_usage[] =
     "  --limit N          print at most N hits (default 1000; 0 = all); all hits are counted\n"
     "  --top N            regions listed by --count / in JSON top_regions (default 20; 0 = all)\n";
 
-static bool parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno || end == s || *s == '-')
-        return false;
-    uint64_t mul = 1;
-    if (*end == 'k' || *end == 'K')
-        mul = 1024, end++;
-    else if (*end == 'm' || *end == 'M')
-        mul = 1024 * 1024, end++;
-    else if (*end == 'g' || *end == 'G')
-        mul = 1024ull * 1024 * 1024, end++;
-    if (*end || (v && mul > UINT64_MAX / v))
-        return false;
-    *out = (uint64_t)v * mul;
-    return true;
-}
-
 int cmd_search(ds_cli *cli, int argc, char **argv)
 {
     const char *path = NULL, *pat = NULL, *range = NULL;
     char rangebuf[256];
     ds_pattern_kind kind = DS_PAT_ASCII;
-    ds_region_filter f;
-    memset(&f, 0, sizeof f);
-    bool have_filter = false, nocase = false, aligned = false, count = false, writable = false;
+    ds_cli_region_sel sel = {0};
+    bool nocase = false, aligned = false, count = false, writable = false;
     bool opts = true;
     uint64_t limit = 1000, top = 20;
-    char err[256], ftext[256] = "";
-    int npat = 0;
+    char err[256];
+    int npat = 0, rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (opts && !strcmp(a, "--")) {
             opts = false;
             continue;
         }
-        if (opts && (!strncmp(a, "-f:", 3) || !strncmp(a, "--filter=", 9))) {
-            const char *val = strchr(a, a[1] == 'f' ? ':' : '=') + 1;
-            if (!ds_region_filter_parse(val, &f, err, sizeof err))
-                return ds_cli_usage_error(cli, "%s", err);
-            snprintf(ftext + strlen(ftext), sizeof ftext - strlen(ftext), "%s%s", *ftext ? "," : "",
-                     val);
-            have_filter = true;
+        int region = opts ? ds_cli_region_opt(cli, argc, argv, &i, &sel, &rc) : 0;
+        if (region < 0)
+            return rc;
+        if (region > 0)
             continue;
-        }
         if (opts && a[0] == '-' && a[1]) {
             if (!strcmp(a, "-i")) {
                 nocase = true;
@@ -122,10 +96,8 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
                     is_pat = true;
                     kind = pk[k].k;
                 }
-            bool takes = is_pat || !strcmp(a, "-f") || !strcmp(a, "--filter") ||
-                         !strcmp(a, "--size") || !strcmp(a, "--min-size") ||
-                         !strcmp(a, "--max-size") || !strcmp(a, "--range") ||
-                         !strcmp(a, "--limit") || !strcmp(a, "--top");
+            bool takes =
+                is_pat || !strcmp(a, "--range") || !strcmp(a, "--limit") || !strcmp(a, "--top");
             if (!takes)
                 return ds_cli_usage_error(cli, "unknown option '%s'", a);
             if (i + 1 >= argc)
@@ -135,12 +107,6 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
             if (is_pat) {
                 pat = val;
                 npat++;
-            } else if (!strcmp(a, "-f") || !strcmp(a, "--filter")) {
-                if (!ds_region_filter_parse(val, &f, err, sizeof err))
-                    return ds_cli_usage_error(cli, "%s", err);
-                snprintf(ftext + strlen(ftext), sizeof ftext - strlen(ftext), "%s%s",
-                         *ftext ? "," : "", val);
-                have_filter = true;
             } else if (!strcmp(a, "--range")) {
                 range = val;
                 /* "--range 0 L?0xffffffff" / "--range 1000 2000" as two arguments */
@@ -150,17 +116,8 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
                     snprintf(rangebuf, sizeof rangebuf, "%s %s", val, argv[++i]);
                     range = rangebuf;
                 }
-            } else if (!parse_size(val, &n)) {
+            } else if (!ds_cli_parse_size(val, &n)) {
                 return ds_cli_usage_error(cli, "'%s' is not a number for %s", val, a);
-            } else if (!strcmp(a, "--size")) {
-                f.exact_size = n;
-                have_filter = true;
-            } else if (!strcmp(a, "--min-size")) {
-                f.min_size = n;
-                have_filter = true;
-            } else if (!strcmp(a, "--max-size")) {
-                f.max_size = n;
-                have_filter = true;
             } else if (!strcmp(a, "--limit")) {
                 limit = n;
             } else {
@@ -185,7 +142,7 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
             return ds_cli_usage_error(cli, "%s", err);
         scope.has_range = true;
     }
-    scope.filter = have_filter ? &f : NULL;
+    scope.filter = sel.have ? &sel.f : NULL;
     scope.writable = writable;
     ds_pattern p;
     /* pointer size is known only after opening; compile a first time to report errors early */
@@ -196,7 +153,6 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
         return ds_cli_usage_error(cli, "--aligned works with value searches (-w, -d, --qword, -p)");
     ds_dump *d;
     ds_status st;
-    int rc;
     if (!ds_cli_open(cli, path, &d, &st, &rc))
         return rc;
     unsigned ps = d->sys.target_ptr_size ? d->sys.target_ptr_size : d->sys.ptr_size;
@@ -219,7 +175,7 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
         ds_dump_close(d);
         return DS_EXIT_INTERNAL;
     }
-    ds_search_view v = {d, &m, &res, count, (size_t)top, *ftext ? ftext : NULL};
+    ds_search_view v = {d, &m, &res, count, (size_t)top, *sel.text ? sel.text : NULL};
     cJSON *out = NULL;
     if (cli->json)
         out = ds_search_json(&v);

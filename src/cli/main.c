@@ -1,5 +1,6 @@
 /* dumpsleuth command line: global options, the command table, and the helpers every command uses
  * (opening a dump, reporting errors and warnings, printing the JSON envelope). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -159,6 +160,108 @@ int ds_cli_finish(ds_cli *cli, ds_dump *d, ds_status st, cJSON *result)
         rc = DS_EXIT_INTERNAL;
     ds_dump_close(d);
     return rc;
+}
+
+bool ds_cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno || end == s || *s == '-')
+        return false;
+    uint64_t mul = 1;
+    if (*end == 'k' || *end == 'K')
+        mul = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        mul = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        mul = 1024ull * 1024 * 1024, end++;
+    if (*end || (v && mul > UINT64_MAX / v))
+        return false;
+    *out = (uint64_t)v * mul;
+    return true;
+}
+
+/* Appends s to the comma-separated list in buf (truncating at size). */
+static void append_item(char *buf, size_t size, const char *s)
+{
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, "%s%s", *buf ? "," : "", s);
+}
+
+static bool region_filter_add(ds_cli *cli, ds_cli_region_sel *sel, const char *list, int *rc)
+{
+    char err[256];
+    if (!ds_region_filter_parse(list, &sel->f, err, sizeof err)) {
+        *rc = ds_cli_usage_error(cli, "%s", err);
+        return false;
+    }
+    append_item(sel->text, sizeof sel->text, list);
+    sel->have = true;
+    return true;
+}
+
+int ds_cli_region_opt(ds_cli *cli, int argc, char **argv, int *i, ds_cli_region_sel *sel, int *rc)
+{
+    const char *a = argv[*i];
+    if (!strncmp(a, "-f:", 3) || !strncmp(a, "--filter=", 9))
+        return region_filter_add(cli, sel, strchr(a, a[1] == 'f' ? ':' : '=') + 1, rc) ? 1 : -1;
+    static const struct {
+        const char *opt, *text; /* text: how it is recorded in sel->text (NULL: a filter list) */
+    } opts[] = {{"-f", NULL},
+                {"--filter", NULL},
+                {"--size", "size="},
+                {"--min-size", "size>="},
+                {"--max-size", "size<="}};
+    size_t k = 0;
+    while (k < sizeof opts / sizeof opts[0] && strcmp(a, opts[k].opt))
+        k++;
+    if (k == sizeof opts / sizeof opts[0])
+        return 0;
+    if (*i + 1 >= argc) {
+        *rc = ds_cli_usage_error(cli, "option '%s' needs a value", a);
+        return -1;
+    }
+    const char *val = argv[++*i];
+    if (!opts[k].text)
+        return region_filter_add(cli, sel, val, rc) ? 1 : -1;
+    uint64_t n = 0;
+    if (!ds_cli_parse_size(val, &n)) {
+        *rc = ds_cli_usage_error(cli, "'%s' is not a number for %s", val, a);
+        return -1;
+    }
+    if (!strcmp(a, "--size"))
+        sel->f.exact_size = n;
+    else if (!strcmp(a, "--min-size"))
+        sel->f.min_size = n;
+    else
+        sel->f.max_size = n;
+    sel->have = true;
+    if (sel->text_sizes) {
+        char item[64];
+        snprintf(item, sizeof item, "%s%s", opts[k].text, val);
+        append_item(sel->text, sizeof sel->text, item);
+    }
+    return 1;
+}
+
+int ds_cli_dump_arg(ds_cli *cli, int argc, char **argv, const char **path)
+{
+    bool opts = true;
+    *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (opts && !strcmp(argv[i], "--"))
+            opts = false;
+        else if (opts && argv[i][0] == '-' && argv[i][1])
+            return ds_cli_usage_error(cli, "unknown option '%s'", argv[i]);
+        else if (*path)
+            return ds_cli_usage_error(cli, "unexpected argument '%s'", argv[i]);
+        else
+            *path = argv[i];
+    }
+    if (!*path)
+        return ds_cli_usage_error(cli, "no dump file given");
+    return -1;
 }
 
 int main(int argc, char **argv)
