@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 scripts/deps.sh build
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDS_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
-./build/dumpsleuth summary build/fixtures/native-x64.dmp
+./build/dumpsleuth summary fixtures/work/native-x64.dmp
