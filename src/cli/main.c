@@ -24,7 +24,12 @@
     X(threads, "threads: id, TEB, stack range, priority, PC/SP, like WinDbg ~")                    \
     X(search, "search memory for text, bytes or values: WinDbg s -a/-u/-b/-d")                     \
     X(extract, "write memory ranges or regions to files: WinDbg .writemem")                        \
-    X(profile, "what content a set of regions holds (text, HTML/JS, pointers, strings)")
+    X(profile, "what content a set of regions holds (text, HTML/JS, pointers, strings)")           \
+    X(eeheap, ".NET GC heaps and segments without the DAC: SOS !eeheap -gc")                       \
+    X(dumpheap, ".NET managed objects and per-type statistics: SOS !dumpheap [-stat]")             \
+    X(finalizequeue, ".NET finalization queue incl. ready for finalization: SOS !fq")              \
+    X(fq, "alias of finalizequeue")                                                                \
+    X(frq, ".NET objects ready for finalization (f-reachable queue) only")
 
 DS_COMMAND_TABLE(DS_DECLARE_COMMAND)
 

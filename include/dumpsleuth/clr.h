@@ -1,0 +1,249 @@
+/* dumpsleuth: the .NET managed heap without the DAC and without symbols.
+ *
+ * Everything is read from the runtime's own data structures through the memory view:
+ *   1. runtime discovery: coreclr.dll / libcoreclr.so in the module list, its version, then the
+ *      GC globals (GcDacVars) through the DAC table resource (Windows) or a signature scan of the
+ *      runtime's writable data (any OS);
+ *   2. the GC heap: generation table, segments (SOH, LOH), a linear object walk that validates
+ *      every MethodTable, skips allocation-context gaps and resynchronises after a bad object;
+ *   3. per-MethodTable statistics (dumpheap -stat) with type names from the module's metadata;
+ *   4. the finalization queue (CFinalize): registered objects per generation and the
+ *      ready-for-finalization (f-reachable) part.
+ * Nothing here prints; src/output renders the structures. docs/internals/clr.md has the details. */
+#ifndef DUMPSLEUTH_CLR_H
+#define DUMPSLEUTH_CLR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dumpsleuth/diag.h"
+#include "dumpsleuth/dump.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ds_clr_kind {
+    DS_CLR_NONE = 0,
+    DS_CLR_CORECLR,  /* coreclr.dll / libcoreclr.so / libcoreclr.dylib: supported (2.x verified) */
+    DS_CLR_DESKTOP,  /* clr.dll (.NET Framework 4.x): recognised, not verified */
+    DS_CLR_MSCORWKS, /* mscorwks.dll / mscorsvr.dll (.NET 2.0-3.5): recognised, unsupported */
+} ds_clr_kind;
+
+/* How the GC globals were found. */
+typedef enum ds_clr_route {
+    DS_CLR_ROUTE_NONE = 0,
+    DS_CLR_ROUTE_DAC_RESOURCE, /* COREXTERNALDATAACCESSRESOURCE -> slot -> GcDacVars */
+    DS_CLR_ROUTE_SIGNATURE,    /* GcDacVars signature scan of the runtime's writable data */
+} ds_clr_route;
+
+/* GcDacVars v1 body: index of each pointer (each points to the variable). */
+enum {
+    DS_GCDV_BUILD_VARIANT = 0,
+    DS_GCDV_BUILT_WITH_SVR = 1,
+    DS_GCDV_GC_GLOBAL_MECHANISMS = 2,
+    DS_GCDV_GENERATION_TABLE = 3,
+    DS_GCDV_MAX_GEN = 4,
+    DS_GCDV_MARK_ARRAY = 5,
+    DS_GCDV_CURRENT_C_GC_STATE = 6,
+    DS_GCDV_EPHEMERAL_HEAP_SEGMENT = 7,
+    DS_GCDV_ALLOC_ALLOCATED = 12,
+    DS_GCDV_FINALIZE_QUEUE = 15,
+    DS_GCDV_N_HEAPS = 19,
+    DS_GCDV_G_HEAPS = 20,
+    DS_GCDV_COUNT = 26 /* pointers read (2.0 has 26, 2.1+ 27) */
+};
+
+typedef struct ds_clr_runtime {
+    ds_clr_kind kind;
+    bool supported;   /* the heap can be read for this runtime (CoreCLR with GcDacVars v1) */
+    char reason[160]; /* why not, when !supported */
+    const ds_module *module;
+    char module_name[64];
+    uint64_t base, end;       /* the module's image */
+    uint64_t data_end;        /* end of its writable data incl. an adjacent anonymous .bss (ELF) */
+    unsigned ptr;             /* 4 or 8 */
+    char version[64];         /* "4.6.25519.2" (file version) or "2.0.0" (from the path) */
+    char version_source[64];  /* "PE version resource", "module path (ELF has no version)" */
+    char netcore_version[32]; /* "2.0.0" from ".../Microsoft.NETCore.App/2.0.0/" when present */
+    ds_clr_route route;
+    uint64_t dac_table;      /* DAC table (resource data) address, 0 when not used */
+    uint32_t dac_nglobals;   /* its number of global slots */
+    int dac_slot;            /* slot that gave g_gcDacGlobals (-1: none) */
+    uint64_t gc_dac_globals; /* address of the g_gcDacGlobals pointer variable (0 unknown) */
+    uint64_t gcdacvars;      /* address of the GcDacVars block */
+    uint8_t major, minor;
+    uint64_t generation_size;  /* bytes per generation table entry */
+    uint64_t v[DS_GCDV_COUNT]; /* the body pointers */
+    bool server;               /* server GC (built_with_svr and n_heaps filled) */
+    uint32_t max_gen;
+    uint64_t free_mt;    /* g_pFreeObjectMethodTable's value when found, else 0 */
+    unsigned candidates; /* signature hits (1 expected) */
+} ds_clr_runtime;
+
+typedef struct ds_clr_options {
+    const char *runtime_dir; /* reserved: --runtime-dir (symbol route, not implemented) */
+} ds_clr_options;
+
+/* Finds the runtime and its GC globals. DS_OK; DS_E_NOTFOUND (no CLR in the dump: rt->kind NONE);
+ * DS_E_UNSUPPORTED (a CLR, but its heap cannot be read: rt->reason). */
+ds_status ds_clr_runtime_find(ds_dump *d, const ds_clr_options *opt, ds_clr_runtime *rt,
+                              ds_diags *diags);
+const char *ds_clr_kind_name(ds_clr_kind k);
+const char *ds_clr_route_name(ds_clr_route r);
+
+/* ---- the GC heap ---- */
+
+enum { DS_CLR_MAX_GEN_ENTRIES = 5 }; /* gen0, gen1, gen2, LOH, (POH) */
+
+typedef struct ds_clr_generation {
+    uint64_t alloc_ptr, alloc_limit; /* the generation's allocation context */
+    uint64_t start_segment;
+    uint64_t allocation_start;
+} ds_clr_generation;
+
+typedef enum ds_clr_seg_kind { DS_CLR_SEG_SOH = 0, DS_CLR_SEG_LOH = 1 } ds_clr_seg_kind;
+
+typedef struct ds_clr_segment {
+    uint64_t addr; /* the heap_segment */
+    uint64_t mem, allocated, committed, reserved, used, flags, next;
+    uint64_t walk_end; /* allocated, or alloc_allocated for the ephemeral segment */
+    ds_clr_seg_kind kind;
+    bool ephemeral;
+    uint32_t heap;
+} ds_clr_segment;
+
+typedef struct ds_clr_gcheap {
+    uint64_t addr; /* gc_heap (server) or 0 (workstation: static fields) */
+    uint64_t alloc_allocated, ephemeral_segment, finalize_queue;
+    ds_clr_generation gen[DS_CLR_MAX_GEN_ENTRIES];
+    unsigned ngen;
+} ds_clr_gcheap;
+
+typedef struct ds_clr_heap {
+    ds_dump *dump;
+    ds_clr_runtime rt;
+    unsigned ptr;
+    uint64_t min_obj;      /* 3 pointers */
+    uint64_t gen_ctx_size; /* gc_alloc_context size used for the generation table */
+    int loader_rel;        /* MethodTable.m_pLoaderModule: 0 plain, 1 relative (2.1+), -1 auto */
+    ds_clr_gcheap *heaps;
+    size_t nheaps;
+    ds_clr_segment *segs;
+    size_t nsegs;
+    uint64_t total_size; /* sum over segments of walk_end - mem (SOS's "GC Heap Size") */
+    void *priv;          /* MethodTable and name caches */
+} ds_clr_heap;
+
+/* Discovers the runtime and reads heaps, generations and segments. */
+ds_status ds_clr_heap_open(ds_dump *d, const ds_clr_options *opt, ds_clr_heap *h, ds_diags *diags);
+void ds_clr_heap_close(ds_clr_heap *h);
+
+/* One object of the walk. */
+typedef struct ds_clr_object {
+    uint64_t addr, mt;
+    uint64_t size; /* BaseSize + ComponentSize * count, unaligned: what SOS's dumpheap adds (free
+                    * objects: SOS's rule, see ds_clr_free_size_sos) */
+    uint64_t step; /* bytes the object occupies: at least 3 pointers, aligned to the pointer size
+                    * (8 in the LOH) */
+    uint32_t seg;  /* index in h->segs */
+    bool free;     /* a free object (the GC's free MethodTable) */
+} ds_clr_object;
+
+/* A problem found during the walk (bad MethodTable, size beyond the segment, unreadable). */
+typedef struct ds_clr_bad {
+    uint64_t addr, mt;
+    char reason[80];
+    uint64_t resumed_at; /* where the walk continued (0: it gave up on the segment) */
+} ds_clr_bad;
+
+typedef struct ds_clr_walk_stats {
+    uint64_t objects, bytes;  /* objects reported to the callback (incl. free) */
+    uint64_t gaps, gap_bytes; /* allocation-context gaps skipped */
+    ds_clr_bad *bad;          /* first bad objects (at most 64 kept) */
+    size_t nbad;
+    uint64_t bad_total;
+    uint64_t unreadable_bytes; /* segment bytes not in the dump */
+} ds_clr_walk_stats;
+
+/* Return non-zero from the callback to stop the walk. */
+typedef int (*ds_clr_object_fn)(void *ctx, const ds_clr_object *o);
+/* Called about every 64k objects with the bytes walked and the total. */
+typedef void (*ds_clr_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+ds_status ds_clr_heap_walk(ds_clr_heap *h, ds_clr_object_fn fn, void *ctx,
+                           ds_clr_progress_fn progress, void *pctx, ds_clr_walk_stats *ws,
+                           ds_diags *diags);
+void ds_clr_walk_stats_free(ds_clr_walk_stats *ws);
+
+/* Validates a MethodTable (cached). Returns true and base/component size when plausible. */
+bool ds_clr_mt_check(ds_clr_heap *h, uint64_t mt, uint32_t *base_size, uint32_t *comp_size,
+                     bool *is_free);
+/* Size of the object at addr with the given MethodTable as SOS reports it (BaseSize +
+ * ComponentSize * count, unaligned); 0 when unreadable or invalid. */
+uint64_t ds_clr_object_size(ds_clr_heap *h, uint64_t addr, uint64_t mt, bool loh);
+/* The bytes the object occupies in its segment: at least 3 pointers, aligned to the pointer size
+ * (small object heap) or 8 (large object heap). */
+uint64_t ds_clr_object_step(const ds_clr_heap *h, uint64_t size, bool loh);
+/* The size SOS prints for a free object of `raw` bytes (2 less, padded to 3 pointers on 64-bit:
+ * a DAC quirk reproduced so that the Free row equals SOS's). */
+uint64_t ds_clr_free_size_sos(const ds_clr_heap *h, uint64_t raw);
+
+/* Type name of a MethodTable, cached: "System.String", "DsLeak.Font[]",
+ * "System.Collections.Generic.List`1[[DsLeak.Font, dotnet_leak]]", "Free"; NULL when it cannot
+ * be named (printed as UNKNOWN, like SOS). */
+const char *ds_clr_type_name(ds_clr_heap *h, uint64_t mt);
+
+/* ---- per-MethodTable statistics ---- */
+
+typedef struct ds_clr_type_stat {
+    uint64_t mt, count, total;
+    const char *name; /* from ds_clr_type_name (owned by the heap), NULL = UNKNOWN */
+    bool free;
+} ds_clr_type_stat;
+
+typedef struct ds_clr_stats {
+    ds_clr_type_stat *v;
+    size_t n, cap;
+    uint64_t objects, bytes;
+    void *index; /* mt -> row hash */
+    size_t index_cap;
+} ds_clr_stats;
+
+bool ds_clr_stats_add(ds_clr_stats *s, uint64_t mt, uint64_t size, bool is_free);
+/* Names every row and sorts by total size ascending (then MT), like SOS. */
+void ds_clr_stats_finish(ds_clr_stats *s, ds_clr_heap *h);
+void ds_clr_stats_free(ds_clr_stats *s);
+/* Walks the whole heap into s. */
+ds_status ds_clr_dumpheap_stat(ds_clr_heap *h, ds_clr_stats *s, ds_clr_walk_stats *ws,
+                               ds_clr_progress_fn progress, void *pctx, ds_diags *diags);
+
+/* ---- finalization queue (CFinalize) ---- */
+
+enum { DS_CLR_FQ_SEGS = 6 };
+
+typedef struct ds_clr_finq_heap {
+    uint64_t cfinalize;
+    uint64_t fp[DS_CLR_FQ_SEGS]; /* fill pointers */
+    uint64_t array, end_array;
+    uint64_t seg_count[DS_CLR_FQ_SEGS]; /* 0 LOH, 1 gen2, 2 gen1, 3 gen0, 4 critical, 5 ready */
+    bool valid;
+} ds_clr_finq_heap;
+
+typedef struct ds_clr_finq {
+    ds_clr_finq_heap *heaps;
+    size_t nheaps;
+    ds_clr_stats all;   /* [FP0, FP5): gens 2/1/0 + ready, LOH segment excluded like SOS */
+    ds_clr_stats ready; /* [FP3, FP5): ready for finalization */
+    uint64_t ready_count, registered_count;
+    uint64_t bad_entries; /* entries whose object could not be read / validated */
+} ds_clr_finq;
+
+ds_status ds_clr_finalize_queue(ds_clr_heap *h, ds_clr_finq *q, ds_diags *diags);
+void ds_clr_finq_free(ds_clr_finq *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,214 @@
+/* dumpsleuth dumpheap <dump>: SOS's !dumpheap (-stat, -type, -mt, -min, -max) without the DAC.
+ * Also holds the helpers the managed-heap commands share (eeheap, finalizequeue/fq/frq). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/util.h"
+#include "cli/cli.h"
+#include "dumpsleuth/clr.h"
+#include "output/render.h"
+#include "output/render_clr.h"
+
+const char cmd_dumpheap_usage[] =
+    "usage: dumpsleuth dumpheap [-stat] [-type TEXT] [-mt MT] [-min N] [-max N]\n"
+    "                           [--runtime-dir DIR] [--json] [-q] <dump>\n"
+    "\n"
+    "SOS's !dumpheap for .NET (CoreCLR 2.x) dumps, read from the runtime's own structures\n"
+    "(no DAC, no symbols): walks every object of the GC heap (small and large object heap),\n"
+    "validating each MethodTable; bad objects are reported and the walk resynchronises.\n"
+    "Without -stat the objects are listed (Address, MT, Size), then the statistics.\n"
+    "\n"
+    "  -stat          only the statistics: MT, Count, TotalSize, Class Name, ascending by\n"
+    "                 TotalSize, a Free row for free space, 'Total N objects, M bytes'\n"
+    "  -type TEXT     only objects whose type name contains TEXT\n"
+    "  -mt MT         only objects with this MethodTable (hex)\n"
+    "  -min N, -max N only objects of at least / at most N bytes\n"
+    "  --runtime-dir DIR  accepted for the symbol route (not implemented: the signature scan\n"
+    "                 is used)\n"
+    "A progress line is written on stderr for walks longer than a second (not with -q).\n"
+    "See docs/commands/dumpheap.md.\n";
+
+typedef struct progress_ctx {
+    struct timespec t0;
+    bool shown, quiet;
+} progress_ctx;
+
+static void progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+    progress_ctx *p = ctx;
+    if (p->quiet || !total)
+        return;
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    double el = (double)(t.tv_sec - p->t0.tv_sec) + (double)(t.tv_nsec - p->t0.tv_nsec) / 1e9;
+    if (done >= total) {
+        if (p->shown)
+            fprintf(stderr, "\r%60s\r", "");
+        return;
+    }
+    if (el < 1.0)
+        return;
+    p->shown = true;
+    fprintf(stderr, "\rwalking the managed heap: %3u%%",
+            (unsigned)(100.0 * (double)done / (double)total));
+}
+
+/* Shared by the managed-heap commands (declared in each of them). */
+void *ds_cli_clr_progress_new(ds_cli *cli);
+void ds_cli_clr_progress_cb(void *ctx, uint64_t done, uint64_t total);
+int ds_cli_clr_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, ds_clr_heap *h);
+
+void *ds_cli_clr_progress_new(ds_cli *cli)
+{
+    progress_ctx *p = calloc(1, sizeof *p);
+    if (p) {
+        clock_gettime(CLOCK_MONOTONIC, &p->t0);
+        p->quiet = cli->quiet;
+    }
+    return p;
+}
+
+void ds_cli_clr_progress_cb(void *ctx, uint64_t done, uint64_t total)
+{
+    if (ctx)
+        progress_cb(ctx, done, total);
+}
+
+/* Opens the dump and the managed heap. Returns -1 on success, else the exit code (reported). */
+int ds_cli_clr_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, ds_clr_heap *h)
+{
+    int rc;
+    if (!ds_cli_open(cli, path, d, st, &rc))
+        return rc;
+    ds_status hs = ds_clr_heap_open(*d, NULL, h, &(*d)->diags);
+    if (hs == DS_OK || (hs == DS_E_PARTIAL && h->nsegs)) {
+        if (hs == DS_E_PARTIAL)
+            *st = DS_E_PARTIAL;
+        return -1;
+    }
+    const char *why = h->rt.reason[0] ? h->rt.reason : ds_status_str(hs);
+    ds_diag_add(&(*d)->diags, DS_SEV_ERROR, "CLR", 0, 0, "managed heap not readable: %s", why);
+    /* the exit code says why: 5 (no CLR / unsupported runtime), 6 (damaged), ... */
+    ds_status est = hs == DS_E_PARTIAL ? DS_E_PARTIAL : hs;
+    cJSON *res = NULL;
+    if (cli->json) {
+        res = cJSON_CreateObject();
+        cJSON_AddItemToObject(res, "runtime", ds_clr_runtime_json(&h->rt));
+    } else if (h->rt.kind != DS_CLR_NONE) {
+        ds_clr_runtime_text(stdout, &h->rt);
+    }
+    ds_clr_heap_close(h);
+    return ds_cli_finish(cli, *d, est, res);
+}
+
+typedef struct filt {
+    ds_clr_heap *h;
+    const char *type;
+    uint64_t mt, min, max;
+    bool has_mt, list;
+    ds_clr_stats stats;
+    ds_clr_objlist objs;
+    bool oom;
+} filt;
+
+static int filt_cb(void *ctx, const ds_clr_object *o)
+{
+    filt *f = ctx;
+    if (f->has_mt && o->mt != f->mt)
+        return 0;
+    if (o->size < f->min || (f->max && o->size > f->max))
+        return 0;
+    if (f->type) {
+        const char *n = o->free ? "Free" : ds_clr_type_name(f->h, o->mt);
+        if (!n || !strstr(n, f->type))
+            return 0;
+    }
+    if (!ds_clr_stats_add(&f->stats, o->mt, o->size, o->free) ||
+        (f->list && !DS_PUSH(f->objs.v, f->objs.n, f->objs.cap, *o))) {
+        f->oom = true;
+        return 1;
+    }
+    return 0;
+}
+
+int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
+{
+    const char *path = NULL;
+    bool opts = true, stat = false;
+    filt fl;
+    memset(&fl, 0, sizeof fl);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool val = opts && (!strcmp(a, "-type") || !strcmp(a, "-mt") || !strcmp(a, "-min") ||
+                            !strcmp(a, "-max") || !strcmp(a, "--runtime-dir"));
+        if (val && i + 1 >= argc)
+            return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+        if (opts && !strcmp(a, "--"))
+            opts = false;
+        else if (opts && !strcmp(a, "-stat"))
+            stat = true;
+        else if (val && !strcmp(a, "-type"))
+            fl.type = argv[++i];
+        else if (val && !strcmp(a, "-mt")) {
+            const char *v = argv[++i];
+            char *end;
+            fl.mt = strtoull(v, &end, 16);
+            if (!*v || *end)
+                return ds_cli_usage_error(cli, "'%s' is not a hex MethodTable", v);
+            fl.has_mt = true;
+        } else if (val && (!strcmp(a, "-min") || !strcmp(a, "-max"))) {
+            uint64_t n;
+            if (!ds_cli_parse_size(argv[i + 1], &n))
+                return ds_cli_usage_error(cli, "'%s' is not a size", argv[i + 1]);
+            *(a[2] == 'i' ? &fl.min : &fl.max) = n;
+            i++;
+        } else if (val) /* --runtime-dir: accepted, the symbol route is not implemented */
+            i++;
+        else if (opts && a[0] == '-' && a[1])
+            return ds_cli_usage_error(cli, "unknown option '%s'", a);
+        else if (path)
+            return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
+        else
+            path = a;
+    }
+    if (!path)
+        return ds_cli_usage_error(cli, "no dump file given");
+    ds_dump *d;
+    ds_status st;
+    ds_clr_heap h;
+    int rc = ds_cli_clr_open(cli, path, &d, &st, &h);
+    if (rc >= 0)
+        return rc;
+    fl.h = &h;
+    fl.list = !stat;
+    void *prog = ds_cli_clr_progress_new(cli);
+    ds_clr_walk_stats ws;
+    ds_status wst =
+        ds_clr_heap_walk(&h, filt_cb, &fl, ds_cli_clr_progress_cb, prog, &ws, &d->diags);
+    free(prog);
+    ds_clr_stats_finish(&fl.stats, &h);
+    if (wst != DS_OK && st == DS_OK)
+        st = DS_E_PARTIAL;
+    cJSON *res = NULL;
+    if (cli->json) {
+        res = cJSON_CreateObject();
+        cJSON_AddItemToObject(res, "runtime", ds_clr_runtime_json(&h.rt));
+        if (!stat)
+            cJSON_AddItemToObject(res, "objects", ds_clr_objects_json(&h, &fl.objs));
+        cJSON_AddItemToObject(res, "statistics", ds_clr_stats_json(&fl.stats));
+        cJSON_AddItemToObject(res, "walk", ds_clr_walk_json(&ws));
+    } else {
+        if (!stat)
+            ds_clr_objects_text(stdout, &h, &fl.objs);
+        ds_clr_stats_text(stdout, &h, &fl.stats);
+        ds_clr_walk_text(stdout, &ws);
+    }
+    bool oom = fl.oom;
+    free(fl.objs.v);
+    ds_clr_stats_free(&fl.stats);
+    ds_clr_walk_stats_free(&ws);
+    ds_clr_heap_close(&h);
+    rc = ds_cli_finish(cli, d, st, res);
+    return oom ? DS_EXIT_INTERNAL : rc;
+}

@@ -1,0 +1,88 @@
+/* dumpsleuth finalizequeue / fq / frq <dump>: SOS's !finalizequeue (and the f-reachable part,
+ * SOSEX's !frq) from the GC's CFinalize, without the DAC. */
+#include <string.h>
+
+#include "cli/cli.h"
+#include "dumpsleuth/clr.h"
+#include "output/render_clr.h"
+
+#define FQ_USAGE_BODY                                                                              \
+    "\n"                                                                                           \
+    "The finalization queue of a .NET (CoreCLR 2.x) dump, read from the GC's CFinalize (no DAC,\n" \
+    "no symbols): per GC heap the objects registered for finalization in generations 0-2 and\n"    \
+    "the ready-for-finalization (f-reachable) queue, i.e. objects found dead and waiting for\n"    \
+    "the finalizer thread (critical and normal list), then per-type statistics like\n"             \
+    "dumpheap -stat. finalizequeue/fq: all finalizable objects (the LOH registration segment\n"    \
+    "excluded, as SOS does); frq: the ready-for-finalization objects only.\n"                      \
+    "  -stat   only the statistics\n"                                                              \
+    "See docs/commands/finalizequeue.md.\n"
+
+const char cmd_finalizequeue_usage[] =
+    "usage: dumpsleuth finalizequeue [-stat] [--json] [-q] <dump>   (alias fq)\n" FQ_USAGE_BODY;
+const char cmd_fq_usage[] = "usage: dumpsleuth fq [-stat] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
+const char cmd_frq_usage[] = "usage: dumpsleuth frq [-stat] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
+
+int ds_cli_clr_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, ds_clr_heap *h);
+
+static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
+{
+    const char *path = NULL;
+    bool opts = true, stat = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (opts && !strcmp(a, "--"))
+            opts = false;
+        else if (opts && !strcmp(a, "-stat"))
+            stat = true;
+        else if (opts && !strcmp(a, "--runtime-dir")) {
+            if (++i >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+        } else if (opts && a[0] == '-' && a[1])
+            return ds_cli_usage_error(cli, "unknown option '%s'", a);
+        else if (path)
+            return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
+        else
+            path = a;
+    }
+    if (!path)
+        return ds_cli_usage_error(cli, "no dump file given");
+    ds_dump *d;
+    ds_status st;
+    ds_clr_heap h;
+    int rc = ds_cli_clr_open(cli, path, &d, &st, &h);
+    if (rc >= 0)
+        return rc;
+    ds_clr_finq q;
+    ds_status qs = ds_clr_finalize_queue(&h, &q, &d->diags);
+    if (qs == DS_E_NOMEM) {
+        ds_clr_finq_free(&q);
+        ds_clr_heap_close(&h);
+        ds_dump_close(d);
+        return DS_EXIT_INTERNAL;
+    }
+    if (qs != DS_OK && st == DS_OK)
+        st = DS_E_PARTIAL;
+    cJSON *res = NULL;
+    if (cli->json)
+        res = ds_finq_json(&h, &q, ready_only);
+    else
+        ds_finq_text(stdout, &h, &q, ready_only, stat);
+    ds_clr_finq_free(&q);
+    ds_clr_heap_close(&h);
+    return ds_cli_finish(cli, d, st, res);
+}
+
+int cmd_finalizequeue(ds_cli *cli, int argc, char **argv)
+{
+    return run(cli, argc, argv, false);
+}
+
+int cmd_fq(ds_cli *cli, int argc, char **argv)
+{
+    return run(cli, argc, argv, false);
+}
+
+int cmd_frq(ds_cli *cli, int argc, char **argv)
+{
+    return run(cli, argc, argv, true);
+}

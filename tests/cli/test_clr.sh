@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The managed-heap commands (eeheap, dumpheap, finalizequeue/fq/frq) on one .NET fixture:
+#  - exit code 0, JSON parses;
+#  - text and --json agree: every dumpheap -stat row (MT, count, total size, name), the totals,
+#    the eeheap segments and GC heap size, the finalizequeue generation counts, the ready count
+#    and the statistics rows; frq's statistics equal the ready part;
+#  - usage errors exit 2, a dump without a CLR exits 5.
+set -u
+BIN=${DS_BIN:?DS_BIN not set}
+FIX=${DS_FIXTURE_DIR:-}
+dump="$FIX/dotnet-2.0-x64.dmp"
+if [ ! -f "$dump" ]; then
+    echo "skip: fixture $dump not available"
+    exit 77
+fi
+command -v jq >/dev/null 2>&1 || { echo "skip: jq not found"; exit 77; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+run() { # name, args...
+    local name=$1; shift
+    "$BIN" -q "$@" >"$tmp/$name.txt" 2>"$tmp/$name.err"; local rc=$?
+    [ $rc -eq 0 ] || fail "$* (text) exit $rc"
+    "$BIN" -q --json "$@" >"$tmp/$name.json" 2>"$tmp/$name.jerr"; rc=$?
+    [ $rc -eq 0 ] || fail "$* (json) exit $rc"
+    jq -e . "$tmp/$name.json" >/dev/null 2>&1 || fail "$* JSON does not parse"
+}
+
+# the statistics table of a text output -> "mt count total name" (MT lowercase, no leading 0s)
+text_rows() {
+    awk '/^Statistics:/{s=1; getline; next} s && /^Total /{s=0} s' "$1" |
+        sed -E 's/^ *([0-9a-fA-F]+) +([0-9]+) +([0-9]+) +(.*)$/\1 \2 \3 \4/' |
+        awk '{mt=tolower($1); sub(/^0+/, "", mt); $1=mt; print}' | sed -E 's/ +Free$/ Free/'
+}
+json_rows() { # file, jq path to the statistics object
+    jq -r "$2.types[] | \"\(.mt|ltrimstr(\"0x\")) \(.count) \(.total_size) \(.name // \"UNKNOWN\")\"" "$1"
+}
+
+run stat dumpheap -stat "$dump"
+text_rows "$tmp/stat.txt" >"$tmp/stat.t"
+json_rows "$tmp/stat.json" '.result.statistics' >"$tmp/stat.j"
+[ -s "$tmp/stat.t" ] || fail "dumpheap -stat printed no rows"
+diff -u "$tmp/stat.t" "$tmp/stat.j" >/dev/null || fail "dumpheap -stat: text and JSON rows differ"
+t_total=$(sed -nE 's/^Total ([0-9]+) objects, ([0-9]+) bytes$/\1 \2/p' "$tmp/stat.txt")
+j_total=$(jq -r '.result.statistics | "\(.total_objects) \(.total_size)"' "$tmp/stat.json")
+[ "$t_total" = "$j_total" ] || fail "dumpheap totals: text '$t_total' json '$j_total'"
+grep -q ' DsLeak.Font$' "$tmp/stat.txt" || fail "dumpheap -stat: no DsLeak.Font row"
+
+run type dumpheap -type DsLeak.PrintJob "$dump"
+n_text=$(awk '/^Statistics:/{exit} NF==3 && $1 ~ /^[0-9a-f]+$/' "$tmp/type.txt" | wc -l)
+n_json=$(jq '.result.objects | length' "$tmp/type.json")
+[ "$n_text" = "$n_json" ] || fail "dumpheap -type: $n_text text objects, $n_json JSON"
+
+run ee eeheap -gc "$dump"
+t_segs=$(awk '/^ +segment +begin/{getline; print tolower($1), tolower($2), tolower($3)}' "$tmp/ee.txt" |
+    sed -E 's/(^| )0+/\1/g')
+j_segs=$(jq -r '.result.heaps[].segments[] | "\(.segment) \(.begin) \(.allocated)"' "$tmp/ee.json" |
+    sed 's/0x//g')
+[ "$t_segs" = "$j_segs" ] || fail "eeheap segments: text '$t_segs' json '$j_segs'"
+t_size=$(sed -nE 's/^GC Heap Size: +Size: 0x[0-9a-f]+ \(([0-9]+)\) bytes\.$/\1/p' "$tmp/ee.txt")
+j_size=$(jq -r '.result.gc_heap_size' "$tmp/ee.json")
+[ "$t_size" = "$j_size" ] || fail "eeheap GC heap size: text '$t_size' json '$j_size'"
+
+run fq finalizequeue "$dump"
+for g in 0 1 2; do
+    t=$(sed -nE "s/^generation $g has ([0-9]+) finalizable objects.*/\1/p" "$tmp/fq.txt")
+    seg=$((3 - g))
+    j=$(jq -r ".result.heaps[0].segments[$seg].count" "$tmp/fq.json")
+    [ "$t" = "$j" ] || fail "finalizequeue gen $g: text '$t' json '$j'"
+done
+t_ready=$(sed -nE 's/^Ready for finalization ([0-9]+) objects.*/\1/p' "$tmp/fq.txt")
+j_ready=$(jq -r '.result.ready_for_finalization' "$tmp/fq.json")
+[ "$t_ready" = "$j_ready" ] || fail "ready for finalization: text '$t_ready' json '$j_ready'"
+text_rows "$tmp/fq.txt" >"$tmp/fq.t"
+json_rows "$tmp/fq.json" '.result.statistics' >"$tmp/fq.j"
+diff -u "$tmp/fq.t" "$tmp/fq.j" >/dev/null || fail "finalizequeue: text and JSON rows differ"
+
+run frq frq -stat "$dump"
+text_rows "$tmp/frq.txt" >"$tmp/frq.t"
+json_rows "$tmp/frq.json" '.result.statistics' >"$tmp/frq.j"
+diff -u "$tmp/frq.t" "$tmp/frq.j" >/dev/null || fail "frq: text and JSON rows differ"
+frq_total=$(jq -r '.result.statistics.total_objects' "$tmp/frq.json")
+[ "$frq_total" = "$t_ready" ] || fail "frq total $frq_total != ready count $t_ready"
+
+# fq is finalizequeue
+"$BIN" -q fq "$dump" >"$tmp/fq2.txt" 2>/dev/null
+cmp -s "$tmp/fq.txt" "$tmp/fq2.txt" || fail "fq differs from finalizequeue"
+
+# usage and not-a-CLR errors
+"$BIN" -q dumpheap -mt zz "$dump" >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "dumpheap -mt zz: exit $rc, expected 2"
+"$BIN" -q eeheap >/dev/null 2>&1; rc=$?
+[ $rc -eq 2 ] || fail "eeheap without a dump: exit $rc, expected 2"
+native="$FIX/native-x64.dmp"
+if [ -f "$native" ]; then
+    "$BIN" -q eeheap "$native" >/dev/null 2>&1; rc=$?
+    [ $rc -eq 5 ] || fail "eeheap on a native dump: exit $rc, expected 5"
+fi
+
+[ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
+echo "ok"
