@@ -243,6 +243,115 @@ typedef struct ds_clr_finq {
 ds_status ds_clr_finalize_queue(ds_clr_heap *h, ds_clr_finq *q, ds_diags *diags);
 void ds_clr_finq_free(ds_clr_finq *q);
 
+/* ---- --clr region annotation (summary / regions; src/clr/annotate.c) ----
+ * Marks (priority 60, the plugin priority of regions.h) for the region classifier:
+ *   [segment, committed) of every GC segment        -> DS_USE_GC_COMMITTED ("gen0-2 segment" or
+ *                                                       "LOH segment")
+ *   [committed, reserved)                           -> DS_USE_GC_RESERVED
+ *   the rest of an allocation that holds a segment  -> DS_USE_CLR_OTHER ("GC reservation"; the
+ *     (Windows region tables only, priority 59)        GC made that VirtualAlloc itself)
+ * docs/commands/summary.md (--clr) states the rules. */
+struct ds_classifier;
+
+/* Marks the segments of an opened heap. Returns the number of segments marked (segments whose
+ * bounds are not ordered segment <= begin <= committed <= reserved are skipped with a warning). */
+size_t ds_clr_annotate_heap(const ds_clr_heap *h, struct ds_classifier *c, ds_diags *diags);
+/* A ds_annotator_fn: finds the runtime, opens the GC heap and marks it. No CLR: no marks, no
+ * diagnostic. A CLR whose heap cannot be read: a warning, no marks. */
+void ds_clr_annotate(ds_dump *d, struct ds_classifier *c, ds_diags *diags);
+
+/* ---- string statistics (dumpheap --strings, SOS's -strings) ---- */
+
+enum {
+    DS_CLR_STRING_SHOW = 80,              /* UTF-16 code units shown per value */
+    DS_CLR_STRINGS_MAX_DISTINCT = 1000000 /* default cap on distinct values kept */
+};
+
+/* One distinct System.String value. Values are keyed by a 128-bit hash of their UTF-16 contents
+ * and length; the text is decoded from one instance (`example`) only for the rows kept. */
+typedef struct ds_clr_string_stat {
+    uint64_t count, total; /* instances, and their sizes (SOS's rule, as -stat) */
+    uint64_t example;      /* address of one instance */
+    uint32_t length;       /* full length in UTF-16 code units */
+    uint64_t hash[2];
+    char *text;     /* after ds_clr_strings_finish: UTF-8 of the first DS_CLR_STRING_SHOW code
+                       units (owned; NULL when unreadable) */
+    bool truncated; /* length > DS_CLR_STRING_SHOW */
+} ds_clr_string_stat;
+
+typedef struct ds_clr_strings {
+    uint64_t string_mt;      /* System.String's MethodTable (0 until one was seen) */
+    uint64_t strings, bytes; /* every System.String object seen */
+    uint64_t unreadable;     /* strings whose contents could not be read (not counted) */
+    size_t max_distinct;     /* cap on distinct values (0: DS_CLR_STRINGS_MAX_DISTINCT) */
+    bool capped;             /* the cap was reached: later new values are only in other_* */
+    uint64_t other_count, other_bytes; /* strings with a value first seen after the cap */
+    ds_clr_string_stat *v;             /* distinct values; after finish: sorted by total desc, count
+                                          desc, length asc, example asc, and only the top n kept */
+    size_t n, distinct;                /* rows in v; distinct values counted (before top-N) */
+    size_t cap_slots;                  /* hash table size (priv) */
+    void *priv;
+    uint64_t last_mt; /* callback cache: last MethodTable checked for System.String */
+    bool last_is_string;
+} ds_clr_strings;
+
+/* Adds the object when it is a System.String (checked by type name, cached). Returns false only on
+ * out-of-memory. */
+bool ds_clr_strings_add(ds_clr_strings *s, ds_clr_heap *h, const ds_clr_object *o);
+/* Sorts, keeps the top `top` rows (0: all), decodes their text. */
+void ds_clr_strings_finish(ds_clr_strings *s, ds_clr_heap *h, size_t top);
+void ds_clr_strings_free(ds_clr_strings *s);
+/* UTF-16LE code units -> UTF-8 (lone surrogates become U+FFFD); returns a malloc'ed string. */
+char *ds_clr_utf16_to_utf8(const uint8_t *u16, size_t units);
+
+/* ---- managed threads (clrthreads, SOS !threads) ---- src/clr/threads.c ----
+ * ThreadStore::s_pThreadStore -> SList of Thread (m_Link) without the DAC. Offsets inside Thread
+ * and ThreadStore are per runtime build and are only used on builds where they were verified
+ * (docs/internals/clr.md, "Managed threads"); other builds are refused with DS_E_UNSUPPORTED. */
+
+/* Thread::m_State bits used here (threads.h). */
+enum {
+    DS_CLR_TS_BACKGROUND = 0x00000200,
+    DS_CLR_TS_UNSTARTED = 0x00000400,
+    DS_CLR_TS_DEAD = 0x00000800,
+    DS_CLR_TS_IN_STA = 0x00004000,
+    DS_CLR_TS_IN_MTA = 0x00008000,
+    DS_CLR_TS_TP_WORKER = 0x01000000,
+    DS_CLR_TS_TP_COMPLETION_PORT = 0x08000000
+};
+
+typedef struct ds_clr_thread {
+    uint64_t addr; /* the native Thread ("ThreadOBJ") */
+    uint32_t managed_id, os_id, state, lock_count;
+    bool cooperative; /* m_fPreemptiveGCDisabled != 0 */
+    uint64_t domain;
+    bool has_alloc; /* alloc context offsets verified for this build */
+    uint64_t alloc_ptr, alloc_limit;
+    long dbg_index; /* index of the OS thread in the dump's thread list (threads ~N), -1 none */
+    bool finalizer;
+} ds_clr_thread;
+
+typedef struct ds_clr_threads {
+    const char *layout; /* name of the verified layout used */
+    uint64_t thread_store;
+    uint64_t finalizer; /* g_pFinalizerThread's value, 0 unknown */
+    const char *finalizer_source;
+    int32_t thread_count, max_thread_count, unstarted, background, pending, dead;
+    ds_clr_thread *v;
+    size_t n;
+    bool truncated; /* list cut (bound, cycle or unreadable link) */
+} ds_clr_threads;
+
+/* Reads the ThreadStore and its threads. DS_OK; DS_E_UNSUPPORTED (build without verified offsets:
+ * diags say which); DS_E_NOTFOUND (ThreadStore not found); DS_E_PARTIAL (list cut). */
+ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threads *t,
+                              ds_diags *diags);
+void ds_clr_threads_free(ds_clr_threads *t);
+/* "MTA", "STA" or "Ukn" from the state bits. */
+const char *ds_clr_thread_apartment(uint32_t state);
+/* The finalizer thread of t, NULL when unknown. */
+const ds_clr_thread *ds_clr_threads_finalizer(const ds_clr_threads *t);
+
 #ifdef __cplusplus
 }
 #endif

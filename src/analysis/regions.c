@@ -654,8 +654,8 @@ const char *ds_usage_name(ds_usage u)
                                           "PEB",
                                           "Other",
                                           "MappedFile",
-                                          "GC heap committed",
-                                          "GC heap reserved",
+                                          "GC heap",
+                                          "GC reserved",
                                           "CLR other"};
     return (unsigned)u < DS_USE_COUNT ? n[u] : "?";
 }

@@ -28,13 +28,19 @@ const char cmd_regions_usage[] =
     "  --histogram KIND     instead of the list: how many regions of each size (KIND=size),\n"
     "                       allocations of each total size (allocation), or regions per usage\n"
     "                       (usage), with totals, largest total first\n"
-    "  --limit N            list at most N regions (default: all)\n";
+    "  --limit N            list at most N regions (default: all)\n"
+    "  --clr                .NET dumps: GC heap segments as GC heap (committed) and GC\n"
+    "                       reserved, the rest of the GC's own reservations as CLR other\n"
+    "                       (docs/commands/summary.md, --clr)\n";
+
+ds_status ds_cli_classify_clr(ds_dump *d, bool clr, ds_region_map *m, char *runtime, size_t rn,
+                              int *state); /* cmd_summary.c */
 
 int cmd_regions(ds_cli *cli, int argc, char **argv)
 {
     const char *path = NULL;
     ds_cli_region_sel sel = {0};
-    bool hist = false, opts = true;
+    bool hist = false, opts = true, clr = false;
     ds_hist_kind hk = DS_HIST_SIZE;
     uint64_t limit = 0;
     int rc;
@@ -49,6 +55,10 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
             return rc;
         if (region > 0)
             continue;
+        if (opts && !strcmp(a, "--clr")) {
+            clr = true;
+            continue;
+        }
         if (opts && a[0] == '-' && a[1]) {
             bool takes = !strcmp(a, "--histogram") || !strcmp(a, "--limit");
             if (!takes)
@@ -85,12 +95,18 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
     if (!ds_cli_open(cli, path, &d, &st, &rc))
         return rc;
     ds_region_map m;
-    if (ds_regions_classify(d, NULL, 0, &m, &d->diags) != DS_OK) {
+    char runtime[160];
+    int clr_state;
+    if (ds_cli_classify_clr(d, clr, &m, runtime, sizeof runtime, &clr_state) != DS_OK) {
         ds_dump_close(d);
         return DS_EXIT_INTERNAL;
     }
     if (m.partial && st == DS_OK)
         st = DS_E_PARTIAL;
+    if (clr_state == 3 && st == DS_OK) /* a CLR whose GC heap cannot be read (warning given) */
+        st = DS_E_PARTIAL;
+    if (clr_state == 1 && !cli->json)
+        printf("Note: no CLR runtime in this dump.\n\n");
     cJSON *res = NULL;
     if (hist) {
         ds_hist_row *rows = NULL;
