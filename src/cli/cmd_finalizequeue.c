@@ -5,6 +5,7 @@
 #include "cli/cli.h"
 #include "dumpsleuth/clr.h"
 #include "output/render_clr.h"
+#include "output/render_clrthreads.h"
 
 #define FQ_USAGE_BODY                                                                              \
     "\n"                                                                                           \
@@ -62,11 +63,31 @@ static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
     }
     if (qs != DS_OK && st == DS_OK)
         st = DS_E_PARTIAL;
+    /* which thread is the finalizer (clrthreads); silently absent on builds without verified
+     * Thread offsets */
+    ds_clr_threads thr;
+    ds_diags tdiags;
+    ds_diags_init(&tdiags);
+    ds_status ths = ds_clr_threads_read(d, &h.rt, &thr, &tdiags);
+    ds_diags_free(&tdiags);
+    const ds_clr_thread *fin =
+        ths == DS_OK || ths == DS_E_PARTIAL ? ds_clr_threads_finalizer(&thr) : NULL;
     cJSON *res = NULL;
-    if (cli->json)
+    if (cli->json) {
         res = ds_finq_json(&h, &q, ready_only);
-    else
+        if (res && fin) {
+            cJSON *o = cJSON_CreateObject();
+            if (fin->dbg_index >= 0)
+                cJSON_AddNumberToObject(o, "dbg_index", (double)fin->dbg_index);
+            cJSON_AddNumberToObject(o, "os_id", fin->os_id);
+            cJSON_AddNumberToObject(o, "managed_id", fin->managed_id);
+            cJSON_AddItemToObject(res, "finalizer_thread", o);
+        }
+    } else {
+        ds_clr_finalizer_line(stdout, &thr);
         ds_finq_text(stdout, &h, &q, ready_only, stat);
+    }
+    ds_clr_threads_free(&thr);
     ds_clr_finq_free(&q);
     ds_clr_heap_close(&h);
     return ds_cli_finish(cli, d, st, res);

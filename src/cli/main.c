@@ -29,7 +29,8 @@
     X(dumpheap, ".NET managed objects and per-type statistics: SOS !dumpheap [-stat]")             \
     X(finalizequeue, ".NET finalization queue incl. ready for finalization: SOS !fq")              \
     X(fq, "alias of finalizequeue")                                                                \
-    X(frq, ".NET objects ready for finalization (f-reachable queue) only")
+    X(frq, ".NET objects ready for finalization (f-reachable queue) only")                         \
+    X(clrthreads, ".NET managed threads without the DAC: SOS !threads / clrthreads")
 
 DS_COMMAND_TABLE(DS_DECLARE_COMMAND)
 

@@ -1,0 +1,214 @@
+/* Tests of clrthreads (src/clr/threads.c) on the .NET fixtures.
+ *
+ * Expected values come from the fixtures' truth files (threads.main/finalizer/spooler: managed
+ * and OS thread ids, written by the scenario process) and, for the Linux core, from SOS's
+ * clrthreads output (fixtures/data/dotnet-2.0-linux-x64.sos.txt, parsed here) - never from our
+ * own output. Tests skip when a fixture is absent. */
+#include "dstest.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dumpsleuth/clr.h"
+
+static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core", "dotnet-2.0-x64.dmp",
+                                       "dotnet-2.2-x64.dmp", "dotnet-2.1-x86.dmp"};
+#define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
+
+static bool open_fixture(const char *name, ds_dump **d, ds_clr_runtime *rt, ds_clr_threads *t,
+                         cJSON **truth)
+{
+    const char *path = dstest_fixture(name);
+    if (!path)
+        return false;
+    char tname[256];
+    snprintf(tname, sizeof tname, "%.*s.truth.json", (int)(strrchr(name, '.') - name), name);
+    const char *tpath = dstest_fixture(tname);
+    if (!tpath)
+        return false;
+    if (truth)
+        *truth = dstest_load_json(tpath);
+    ds_status st = ds_dump_open(path, d, NULL);
+    assert_true(st == DS_OK || st == DS_E_PARTIAL);
+    assert_int_equal(ds_clr_runtime_find(*d, NULL, rt, &(*d)->diags), DS_OK);
+    assert_int_equal(ds_clr_threads_read(*d, rt, t, &(*d)->diags), DS_OK);
+    return true;
+}
+
+static const ds_clr_thread *by_managed_id(const ds_clr_threads *t, uint32_t id)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i].managed_id == id)
+            return &t->v[i];
+    return NULL;
+}
+
+static void test_truth_threads(void **state)
+{
+    (void)state;
+    int ran = 0;
+    for (size_t f = 0; f < NFIX; f++) {
+        ds_dump *d;
+        ds_clr_runtime rt;
+        ds_clr_threads t;
+        cJSON *truth;
+        if (!open_fixture(FIXTURES[f], &d, &rt, &t, &truth))
+            continue;
+        ran++;
+        const cJSON *th = cJSON_GetObjectItemCaseSensitive(truth, "threads");
+        assert_non_null(th);
+        static const char *const roles[] = {"main", "finalizer", "spooler"};
+        for (size_t r = 0; r < 3; r++) {
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(th, roles[r]);
+            assert_non_null(o);
+            uint32_t mid =
+                (uint32_t)cJSON_GetObjectItemCaseSensitive(o, "managed_thread_id")->valuedouble;
+            uint32_t osid =
+                (uint32_t)cJSON_GetObjectItemCaseSensitive(o, "os_thread_id")->valuedouble;
+            const ds_clr_thread *x = by_managed_id(&t, mid);
+            if (!x)
+                fail_msg("%s: no managed thread %u (%s)", FIXTURES[f], mid, roles[r]);
+            assert_int_equal(x->os_id, osid);
+            assert_true(x->dbg_index >= 0);
+            assert_int_equal(d->threads[x->dbg_index].tid, osid);
+            assert_int_equal(x->finalizer, r == 1);
+        }
+        const ds_clr_thread *fin = ds_clr_threads_finalizer(&t);
+        assert_non_null(fin);
+        const cJSON *fo = cJSON_GetObjectItemCaseSensitive(th, "finalizer");
+        assert_int_equal(
+            fin->managed_id,
+            (uint32_t)cJSON_GetObjectItemCaseSensitive(fo, "managed_thread_id")->valuedouble);
+        /* exactly one finalizer; the count agrees with the list */
+        size_t nf = 0;
+        for (size_t i = 0; i < t.n; i++)
+            nf += t.v[i].finalizer;
+        assert_int_equal(nf, 1);
+        assert_int_equal((size_t)t.thread_count, t.n);
+        assert_false(t.truncated);
+        ds_clr_threads_free(&t);
+        cJSON_Delete(truth);
+        ds_dump_close(d);
+    }
+    if (!ran)
+        skip();
+}
+
+static char *sos_text(void)
+{
+    const char *src = getenv("DS_SOURCE_DIR");
+    char p[4096];
+    if (!src)
+        return NULL;
+    snprintf(p, sizeof p, "%s/fixtures/data/dotnet-2.0-linux-x64.sos.txt", src);
+    size_t n;
+    uint8_t *b = dstest_read_file(p, &n);
+    if (!b)
+        return NULL;
+    char *s = malloc(n + 1);
+    memcpy(s, b, n);
+    s[n] = 0;
+    free(b);
+    return s;
+}
+
+static long sos_count(const char *s, const char *key)
+{
+    const char *p = strstr(s, key);
+    assert_non_null(p);
+    return strtol(p + strlen(key), NULL, 10);
+}
+
+/* The clrthreads block of the SOS oracle against ours: counts, then per row ID, OSID,
+ * ThreadOBJ, State, GC mode, alloc context, domain, lock count, Apt and (Finalizer). */
+static void test_sos_clrthreads(void **state)
+{
+    (void)state;
+    ds_dump *d;
+    ds_clr_runtime rt;
+    ds_clr_threads t;
+    char *sos = sos_text();
+    if (!sos || !open_fixture("dotnet-2.0-linux-x64.core", &d, &rt, &t, NULL)) {
+        free(sos);
+        skip();
+        return;
+    }
+    const char *blk = strstr(sos, "(lldb) clrthreads");
+    assert_non_null(blk);
+    const char *end = strstr(blk + 1, "(lldb)");
+    assert_int_equal(sos_count(blk, "ThreadCount:"), t.thread_count);
+    assert_int_equal(sos_count(blk, "UnstartedThread:"), t.unstarted);
+    assert_int_equal(sos_count(blk, "BackgroundThread:"), t.background);
+    assert_int_equal(sos_count(blk, "PendingThread:"), t.pending);
+    assert_int_equal(sos_count(blk, "DeadThread:"), t.dead);
+    const char *p = strstr(blk, "Exception\n");
+    assert_non_null(p);
+    p = strchr(p, '\n') + 1;
+    size_t rows = 0;
+    while (p < end && *p == ' ') {
+        unsigned dbg, id, osid, st, lock;
+        unsigned long long obj, ap, al, dom;
+        char mode[16], apt[8];
+        int n = sscanf(p, "%u %u %x %llx %x %15s %llx:%llx %llx %u %7s", &dbg, &id, &osid, &obj,
+                       &st, mode, &ap, &al, &dom, &lock, apt);
+        assert_int_equal(n, 11);
+        const ds_clr_thread *x = by_managed_id(&t, id);
+        assert_non_null(x);
+        assert_int_equal(x->os_id, osid);
+        assert_int_equal(x->addr, obj);
+        assert_int_equal(x->state, st);
+        assert_string_equal(x->cooperative ? "Cooperative" : "Preemptive", mode);
+        assert_true(x->has_alloc);
+        assert_int_equal(x->alloc_ptr, ap);
+        assert_int_equal(x->alloc_limit, al);
+        assert_int_equal(x->domain, dom);
+        assert_int_equal(x->lock_count, lock);
+        assert_string_equal(ds_clr_thread_apartment(x->state), apt);
+        const char *nl = strchr(p, '\n');
+        bool sos_fin = memmem(p, (size_t)(nl - p), "(Finalizer)", 11) != NULL;
+        assert_int_equal(x->finalizer, sos_fin);
+        rows++;
+        p = nl + 1;
+    }
+    assert_int_equal(rows, t.n);
+    ds_clr_threads_free(&t);
+    ds_dump_close(d);
+    free(sos);
+}
+
+/* A build without verified offsets is refused, not guessed. */
+static void test_unverified_refused(void **state)
+{
+    (void)state;
+    ds_dump *d;
+    ds_clr_runtime rt;
+    ds_clr_threads t;
+    const char *path = dstest_fixture("dotnet-2.0-x64.dmp");
+    if (!path) {
+        skip();
+        return;
+    }
+    ds_status st = ds_dump_open(path, &d, NULL);
+    assert_true(st == DS_OK || st == DS_E_PARTIAL);
+    assert_int_equal(ds_clr_runtime_find(d, NULL, &rt, &d->diags), DS_OK);
+    snprintf(rt.version, sizeof rt.version, "4.6.99999.0");
+    ds_diags dg;
+    ds_diags_init(&dg);
+    assert_int_equal(ds_clr_threads_read(d, &rt, &t, &dg), DS_E_UNSUPPORTED);
+    assert_int_equal(t.n, 0);
+    ds_clr_threads_free(&t);
+    ds_diags_free(&dg);
+    ds_dump_close(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_truth_threads),
+        cmocka_unit_test(test_sos_clrthreads),
+        cmocka_unit_test(test_unverified_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
