@@ -3,15 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/util.h"
 #include "cli/cli.h"
 #include "dumpsleuth/clr.h"
 #include "output/render.h"
 #include "output/render_clr.h"
+#include "output/render_clr_strings.h"
 
 const char cmd_dumpheap_usage[] =
     "usage: dumpsleuth dumpheap [-stat] [-type TEXT] [-mt MT] [-min N] [-max N]\n"
+    "                           [--strings [--top N] [--max-distinct N]] [--progress]\n"
     "                           [--runtime-dir DIR] [--json] [-q] <dump>\n"
     "\n"
     "SOS's !dumpheap for .NET (CoreCLR 2.x) dumps, read from the runtime's own structures\n"
@@ -24,20 +27,29 @@ const char cmd_dumpheap_usage[] =
     "  -type TEXT     only objects whose type name contains TEXT\n"
     "  -mt MT         only objects with this MethodTable (hex)\n"
     "  -min N, -max N only objects of at least / at most N bytes\n"
+    "  --strings      the most frequent System.String values instead (SOS's -strings):\n"
+    "                 Count, TotalSize, Length (UTF-16 units), Value (UTF-8, first 80 units),\n"
+    "                 descending by TotalSize; the filters above still apply\n"
+    "  --top N        --strings: show the first N values (default 20, 0 = all)\n"
+    "  --max-distinct N  --strings: keep at most N distinct values (default 1000000; later\n"
+    "                 new values are only counted, and the output says so)\n"
+    "  --progress     the progress line even when stderr is not a terminal\n"
     "  --runtime-dir DIR  accepted for the symbol route (not implemented: the signature scan\n"
     "                 is used)\n"
-    "A progress line is written on stderr for walks longer than a second (not with -q).\n"
+    "A progress line is written on stderr for walks longer than a second when stderr is a\n"
+    "terminal or with --progress (never with -q).\n"
     "See docs/commands/dumpheap.md.\n";
 
 typedef struct progress_ctx {
     struct timespec t0;
-    bool shown, quiet;
+    bool shown, quiet, enabled;
+    int last_pct; /* last percentage printed (the line is rewritten only when it changes) */
 } progress_ctx;
 
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
     progress_ctx *p = ctx;
-    if (p->quiet || !total)
+    if (p->quiet || !p->enabled || !total)
         return;
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -49,9 +61,12 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
     }
     if (el < 1.0)
         return;
+    int pct = (int)(100.0 * (double)done / (double)total);
+    if (p->shown && pct == p->last_pct)
+        return;
     p->shown = true;
-    fprintf(stderr, "\rwalking the managed heap: %3u%%",
-            (unsigned)(100.0 * (double)done / (double)total));
+    p->last_pct = pct;
+    fprintf(stderr, "\rwalking the managed heap: %3d%%", pct);
 }
 
 /* Shared by the managed-heap commands (declared in each of them). */
@@ -65,6 +80,7 @@ void *ds_cli_clr_progress_new(ds_cli *cli)
     if (p) {
         clock_gettime(CLOCK_MONOTONIC, &p->t0);
         p->quiet = cli->quiet;
+        p->enabled = isatty(STDERR_FILENO) == 1;
     }
     return p;
 }
@@ -106,11 +122,50 @@ typedef struct filt {
     ds_clr_heap *h;
     const char *type;
     uint64_t mt, min, max;
-    bool has_mt, list;
+    bool has_mt, list, strings;
     ds_clr_stats stats;
     ds_clr_objlist objs;
+    ds_clr_strings str;
     bool oom;
+    /* run of consecutive objects with the same MethodTable, added to stats in one step */
+    uint64_t run_mt, run_count, run_total;
+    bool run_free;
+    size_t row_cache[256]; /* mt hash -> stats row + 1 */
 } filt;
+
+static bool flush_run(filt *f)
+{
+    if (!f->run_count)
+        return true;
+    uint64_t mt = f->run_mt, n = f->run_count, tot = f->run_total;
+    f->run_count = 0;
+    f->run_total = 0;
+    size_t slot = (size_t)(mt * 0x9E3779B97F4A7C15ull >> 56);
+    size_t r = f->row_cache[slot];
+    if (!r || r > f->stats.n || f->stats.v[r - 1].mt != mt) {
+        size_t before = f->stats.n;
+        if (!ds_clr_stats_add(&f->stats, mt, tot, f->run_free))
+            return false;
+        if (f->stats.n > before)
+            r = f->stats.n; /* the new row is the last one */
+        else {
+            for (r = 0; r < f->stats.n && f->stats.v[r].mt != mt; r++)
+                ;
+            if (r == f->stats.n)
+                return false;
+            r++;
+        }
+        f->row_cache[slot] = r;
+        n--; /* ds_clr_stats_add counted one object and the whole size */
+        tot = 0;
+    }
+    ds_clr_type_stat *row = &f->stats.v[r - 1];
+    row->count += n;
+    row->total += tot;
+    f->stats.objects += n;
+    f->stats.bytes += tot;
+    return true;
+}
 
 static int filt_cb(void *ctx, const ds_clr_object *o)
 {
@@ -124,31 +179,58 @@ static int filt_cb(void *ctx, const ds_clr_object *o)
         if (!n || !strstr(n, f->type))
             return 0;
     }
-    if (!ds_clr_stats_add(&f->stats, o->mt, o->size, o->free) ||
-        (f->list && !DS_PUSH(f->objs.v, f->objs.n, f->objs.cap, *o))) {
+    if (f->strings) {
+        if (!ds_clr_strings_add(&f->str, f->h, o)) {
+            f->oom = true;
+            return 1;
+        }
+        return 0;
+    }
+    if (f->list && !DS_PUSH(f->objs.v, f->objs.n, f->objs.cap, *o)) {
         f->oom = true;
         return 1;
     }
+    if (f->run_count && (o->mt != f->run_mt || o->free != f->run_free) && !flush_run(f)) {
+        f->oom = true;
+        return 1;
+    }
+    f->run_mt = o->mt;
+    f->run_free = o->free;
+    f->run_count++;
+    f->run_total += o->size;
     return 0;
 }
 
 int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
 {
     const char *path = NULL;
-    bool opts = true, stat = false;
+    bool opts = true, stat = false, force_progress = false;
+    uint64_t top = 20, max_distinct = DS_CLR_STRINGS_MAX_DISTINCT;
     filt fl;
     memset(&fl, 0, sizeof fl);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool val = opts && (!strcmp(a, "-type") || !strcmp(a, "-mt") || !strcmp(a, "-min") ||
-                            !strcmp(a, "-max") || !strcmp(a, "--runtime-dir"));
+                            !strcmp(a, "-max") || !strcmp(a, "--runtime-dir") ||
+                            !strcmp(a, "--top") || !strcmp(a, "--max-distinct"));
         if (val && i + 1 >= argc)
             return ds_cli_usage_error(cli, "option '%s' needs a value", a);
         if (opts && !strcmp(a, "--"))
             opts = false;
         else if (opts && !strcmp(a, "-stat"))
             stat = true;
-        else if (val && !strcmp(a, "-type"))
+        else if (opts && !strcmp(a, "--strings"))
+            fl.strings = true;
+        else if (opts && !strcmp(a, "--progress"))
+            force_progress = true;
+        else if (val && (!strcmp(a, "--top") || !strcmp(a, "--max-distinct"))) {
+            const char *v = argv[++i];
+            char *end;
+            uint64_t n = strtoull(v, &end, 10);
+            if (!*v || *v == '-' || *end || (a[2] == 'm' && (n == 0 || n > 100000000)))
+                return ds_cli_usage_error(cli, "'%s' is not a valid count for %s", v, a);
+            *(a[2] == 't' ? &top : &max_distinct) = n;
+        } else if (val && !strcmp(a, "-type"))
             fl.type = argv[++i];
         else if (val && !strcmp(a, "-mt")) {
             const char *v = argv[++i];
@@ -181,32 +263,48 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
     if (rc >= 0)
         return rc;
     fl.h = &h;
-    fl.list = !stat;
+    fl.list = !stat && !fl.strings;
+    fl.str.max_distinct = (size_t)max_distinct;
     void *prog = ds_cli_clr_progress_new(cli);
+    if (prog && force_progress)
+        ((progress_ctx *)prog)->enabled = true;
     ds_clr_walk_stats ws;
     ds_status wst =
         ds_clr_heap_walk(&h, filt_cb, &fl, ds_cli_clr_progress_cb, prog, &ws, &d->diags);
     free(prog);
+    if (!fl.oom && !flush_run(&fl))
+        fl.oom = true;
     ds_clr_stats_finish(&fl.stats, &h);
+    if (fl.strings)
+        ds_clr_strings_finish(&fl.str, &h, (size_t)top);
     if (wst != DS_OK && st == DS_OK)
         st = DS_E_PARTIAL;
     cJSON *res = NULL;
     if (cli->json) {
         res = cJSON_CreateObject();
         cJSON_AddItemToObject(res, "runtime", ds_clr_runtime_json(&h.rt));
-        if (!stat)
-            cJSON_AddItemToObject(res, "objects", ds_clr_objects_json(&h, &fl.objs));
-        cJSON_AddItemToObject(res, "statistics", ds_clr_stats_json(&fl.stats));
+        if (fl.strings)
+            cJSON_AddItemToObject(res, "strings", ds_clr_strings_json(&fl.str));
+        else {
+            if (!stat)
+                cJSON_AddItemToObject(res, "objects", ds_clr_objects_json(&h, &fl.objs));
+            cJSON_AddItemToObject(res, "statistics", ds_clr_stats_json(&fl.stats));
+        }
         cJSON_AddItemToObject(res, "walk", ds_clr_walk_json(&ws));
     } else {
-        if (!stat)
-            ds_clr_objects_text(stdout, &h, &fl.objs);
-        ds_clr_stats_text(stdout, &h, &fl.stats);
+        if (fl.strings)
+            ds_clr_strings_text(stdout, &h, &fl.str);
+        else {
+            if (!stat)
+                ds_clr_objects_text(stdout, &h, &fl.objs);
+            ds_clr_stats_text(stdout, &h, &fl.stats);
+        }
         ds_clr_walk_text(stdout, &ws);
     }
     bool oom = fl.oom;
     free(fl.objs.v);
     ds_clr_stats_free(&fl.stats);
+    ds_clr_strings_free(&fl.str);
     ds_clr_walk_stats_free(&ws);
     ds_clr_heap_close(&h);
     rc = ds_cli_finish(cli, d, st, res);
