@@ -513,6 +513,13 @@ ds_status ds_clr_heap_walk(ds_clr_heap *h, ds_clr_object_fn fn, void *ctx,
         uint64_t cur = s->mem, end = s->walk_end;
         while (cur < end) {
             uint64_t mt;
+            if (end - cur < h->min_obj) {
+                /* a tail smaller than the smallest object cannot hold one (seen 8 bytes before
+                 * the end of the newest segment of a 20 M-object core; SOS ignores it too) */
+                ws->gaps++;
+                ws->gap_bytes += end - cur;
+                break;
+            }
             if (ds_vmem_ptr_sized(&h->dump->vm, cur, P, &mt) != DS_MEM_OK) {
                 const ds_range *r = ds_vmem_next(&h->dump->vm, cur + 1);
                 uint64_t nx = r && r->va > cur && r->va < end ? align_up(r->va, P) : end;
