@@ -86,3 +86,39 @@ cJSON *dstest_load_json(const char *path)
     assert_non_null(j);
     return j;
 }
+
+dstest_mapped dstest_map_pe(const uint8_t *f, size_t flen)
+{
+    dstest_mapped m = {0};
+    assert_true(flen >= 0x40);
+    uint32_t lfanew = (uint32_t)(f[0x3c] | f[0x3d] << 8 | f[0x3e] << 16 | (uint32_t)f[0x3f] << 24);
+    assert_true(lfanew + 24 <= flen);
+    const uint8_t *fh = f + lfanew + 4;
+    uint16_t nsec = (uint16_t)(fh[2] | fh[3] << 8);
+    uint16_t optsz = (uint16_t)(fh[16] | fh[17] << 8);
+    const uint8_t *opt = fh + 20;
+    uint32_t soi, soh;
+    memcpy(&soi, opt + 56, 4);
+    memcpy(&soh, opt + 60, 4);
+    assert_true(soh <= flen && soh <= soi);
+    m.img = calloc(1, soi);
+    assert_non_null(m.img);
+    m.size = soi;
+    memcpy(m.img, f, soh);
+    const uint8_t *st = opt + optsz;
+    for (uint16_t i = 0; i < nsec; i++) {
+        const uint8_t *s = st + 40 * i;
+        uint32_t vs, va, rs, ro;
+        memcpy(&vs, s + 8, 4);
+        memcpy(&va, s + 12, 4);
+        memcpy(&rs, s + 16, 4);
+        memcpy(&ro, s + 20, 4);
+        uint32_t n = vs && vs < rs ? vs : rs;
+        if (!n)
+            continue;
+        assert_true((uint64_t)ro + n <= flen);
+        assert_true((uint64_t)va + n <= soi);
+        memcpy(m.img + va, f + ro, n);
+    }
+    return m;
+}

@@ -27,4 +27,13 @@ cJSON *dstest_load_json(const char *path);
 /* Reads a whole file into memory (for building in-memory test images). */
 uint8_t *dstest_read_file(const char *path, size_t *len);
 
+/* A PE file mapped as the Windows loader maps it: headers, then each section at its VirtualAddress
+ * in a zero-filled buffer of SizeOfImage bytes (img is malloc'ed). The input files are test data
+ * we built (checked by asserts, not treated as hostile). */
+typedef struct dstest_mapped {
+    uint8_t *img;
+    uint32_t size;
+} dstest_mapped;
+dstest_mapped dstest_map_pe(const uint8_t *f, size_t flen);
+
 #endif

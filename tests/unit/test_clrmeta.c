@@ -1,5 +1,5 @@
-/* ECMA-335 metadata reader on real managed assemblies, mapped as the Windows loader maps them
- * and read through the memory view (the path the CLR heap reader takes in dumps).
+/* ECMA-335 metadata reader on real managed assemblies, dstest_mapped as the Windows loader maps
+ * them and read through the memory view (the path the CLR heap reader takes in dumps).
  *
  * tests/data/clrmeta/sample.dll is built by tests/data/clrmeta/build.sh (Debian mono-mcs) from
  * sample.cs. The expected values are NOT produced by dumpsleuth: they come from Mono's own
@@ -194,61 +194,19 @@ static void md_free(md_info *o)
 }
 
 /* ---------------------------------------------------------------- loader emulation */
+/* dstest_map_pe (tests/support) maps a PE file as the Windows loader does. */
 
-typedef struct mapped {
-    uint8_t *img;
-    uint32_t size;
-} mapped;
-
-/* Maps a PE file as the loader does: headers, then each section at its VirtualAddress in a
- * zero-filled buffer of SizeOfImage bytes. The input files are trusted (checked by asserts). */
-static mapped map_pe_file(const uint8_t *f, size_t flen)
-{
-    mapped m = {0};
-    assert_true(flen >= 0x40);
-    uint32_t lfanew = (uint32_t)(f[0x3c] | f[0x3d] << 8 | f[0x3e] << 16 | (uint32_t)f[0x3f] << 24);
-    assert_true(lfanew + 24 <= flen);
-    const uint8_t *fh = f + lfanew + 4;
-    uint16_t nsec = (uint16_t)(fh[2] | fh[3] << 8);
-    uint16_t optsz = (uint16_t)(fh[16] | fh[17] << 8);
-    const uint8_t *opt = fh + 20;
-    uint32_t soi, soh;
-    memcpy(&soi, opt + 56, 4);
-    memcpy(&soh, opt + 60, 4);
-    assert_true(soh <= flen && soh <= soi);
-    m.img = calloc(1, soi);
-    assert_non_null(m.img);
-    m.size = soi;
-    memcpy(m.img, f, soh);
-    const uint8_t *st = opt + optsz;
-    for (uint16_t i = 0; i < nsec; i++) {
-        const uint8_t *s = st + 40 * i;
-        uint32_t vs, va, rs, ro;
-        memcpy(&vs, s + 8, 4);
-        memcpy(&va, s + 12, 4);
-        memcpy(&rs, s + 16, 4);
-        memcpy(&ro, s + 20, 4);
-        uint32_t n = vs && vs < rs ? vs : rs;
-        if (!n)
-            continue;
-        assert_true((uint64_t)ro + n <= flen);
-        assert_true((uint64_t)va + n <= soi);
-        memcpy(m.img + va, f + ro, n);
-    }
-    return m;
-}
-
-static mapped load_mapped_path(const char *path)
+static dstest_mapped load_mapped_path(const char *path)
 {
     size_t len = 0;
     uint8_t *f = dstest_read_file(path, &len);
     assert_non_null(f);
-    mapped m = map_pe_file(f, len);
+    dstest_mapped m = dstest_map_pe(f, len);
     free(f);
     return m;
 }
 
-static void view_of(ds_vmem *vm, const mapped *m)
+static void view_of(ds_vmem *vm, const dstest_mapped *m)
 {
     ds_vmem_init(vm, m->img, m->size, 8);
     assert_true(ds_vmem_add(vm, BASE, m->size, DS_RANGE_DATA, 0, 0));
@@ -256,7 +214,7 @@ static void view_of(ds_vmem *vm, const mapped *m)
 }
 
 /* The image with [hole, hole+hole_size) (rva) not captured. */
-static void view_with_hole(ds_vmem *vm, const mapped *m, uint32_t hole, uint32_t hole_size)
+static void view_with_hole(ds_vmem *vm, const dstest_mapped *m, uint32_t hole, uint32_t hole_size)
 {
     ds_vmem_init(vm, m->img, m->size, 8);
     if (hole)
@@ -555,7 +513,7 @@ static void test_sample_vm(void **state)
     (void)state;
     md_info o = {0};
     load_sample_truth(&o);
-    mapped img = load_mapped_path(dstest_data("clrmeta/sample.dll"));
+    dstest_mapped img = load_mapped_path(dstest_data("clrmeta/sample.dll"));
     ds_vmem vm;
     view_of(&vm, &img);
     uint32_t rva, size;
@@ -647,7 +605,7 @@ static void test_format(void **state)
 /* ---------------------------------------------------------------- damaged metadata */
 
 typedef struct sample_md {
-    mapped img;
+    dstest_mapped img;
     uint32_t rva, size;
     uint8_t *md; /* img.img + rva */
     streams s;
@@ -1114,7 +1072,7 @@ static void test_mscorlib(void **state)
     }
     assert_true(o.ntd > 1000);
 
-    mapped img = load_mapped_path(MSCORLIB);
+    dstest_mapped img = load_mapped_path(MSCORLIB);
     ds_vmem vm;
     view_of(&vm, &img);
     uint32_t rva, size;

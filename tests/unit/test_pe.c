@@ -1,4 +1,4 @@
-/* PE parser on real images mapped as the Windows loader maps them.
+/* PE parser on real images dstest_mapped as the Windows loader maps them.
  *
  * The images in tests/data/pe/ are built by tests/data/pe/build.sh (mingw-w64 gcc + ld 2.40) from
  * testdll.c, testdll.def and version.rc. The expected values are NOT produced by dumpsleuth:
@@ -245,72 +245,30 @@ static void od_load(const char *path, od_info *o)
 }
 
 /* ---------------------------------------------------------------- loader emulation */
+/* dstest_map_pe (tests/support) maps a PE file as the Windows loader does. */
 
-typedef struct mapped {
-    uint8_t *img;
-    uint32_t size;
-} mapped;
-
-/* Maps a PE file as the loader does: headers, then each section at its VirtualAddress in a
- * zero-filled buffer of SizeOfImage bytes. The input files are trusted (checked by asserts). */
-static mapped map_pe_file(const uint8_t *f, size_t flen)
-{
-    mapped m = {0};
-    assert_true(flen >= 0x40);
-    uint32_t lfanew = (uint32_t)(f[0x3c] | f[0x3d] << 8 | f[0x3e] << 16 | (uint32_t)f[0x3f] << 24);
-    assert_true(lfanew + 24 <= flen);
-    const uint8_t *fh = f + lfanew + 4;
-    uint16_t nsec = (uint16_t)(fh[2] | fh[3] << 8);
-    uint16_t optsz = (uint16_t)(fh[16] | fh[17] << 8);
-    const uint8_t *opt = fh + 20;
-    uint32_t soi, soh;
-    memcpy(&soi, opt + 56, 4);
-    memcpy(&soh, opt + 60, 4);
-    assert_true(soh <= flen && soh <= soi);
-    m.img = calloc(1, soi);
-    assert_non_null(m.img);
-    m.size = soi;
-    memcpy(m.img, f, soh);
-    const uint8_t *st = opt + optsz;
-    for (uint16_t i = 0; i < nsec; i++) {
-        const uint8_t *s = st + 40 * i;
-        uint32_t vs, va, rs, ro;
-        memcpy(&vs, s + 8, 4);
-        memcpy(&va, s + 12, 4);
-        memcpy(&rs, s + 16, 4);
-        memcpy(&ro, s + 20, 4);
-        uint32_t n = vs && vs < rs ? vs : rs;
-        if (!n)
-            continue;
-        assert_true((uint64_t)ro + n <= flen);
-        assert_true((uint64_t)va + n <= soi);
-        memcpy(m.img + va, f + ro, n);
-    }
-    return m;
-}
-
-static mapped load_mapped(const char *name)
+static dstest_mapped load_mapped(const char *name)
 {
     const char *path = dstest_data(name);
     assert_non_null(path);
     size_t len = 0;
     uint8_t *f = dstest_read_file(path, &len);
     assert_non_null(f);
-    mapped m = map_pe_file(f, len);
+    dstest_mapped m = dstest_map_pe(f, len);
     free(f);
     return m;
 }
 
-static mapped clone(const mapped *m)
+static dstest_mapped clone(const dstest_mapped *m)
 {
-    mapped c = {malloc(m->size), m->size};
+    dstest_mapped c = {malloc(m->size), m->size};
     assert_non_null(c.img);
     memcpy(c.img, m->img, m->size);
     return c;
 }
 
 /* The whole image as one DATA range at base. */
-static void view_of(ds_vmem *vm, const mapped *m, uint64_t base)
+static void view_of(ds_vmem *vm, const dstest_mapped *m, uint64_t base)
 {
     ds_vmem_init(vm, m->img, m->size, 8);
     assert_true(ds_vmem_add(vm, base, m->size, DS_RANGE_DATA, 0, 0));
@@ -318,7 +276,7 @@ static void view_of(ds_vmem *vm, const mapped *m, uint64_t base)
 }
 
 /* The image with [hole, hole+hole_size) (rva) not captured. */
-static void view_with_hole(ds_vmem *vm, const mapped *m, uint64_t base, uint32_t hole,
+static void view_with_hole(ds_vmem *vm, const dstest_mapped *m, uint64_t base, uint32_t hole,
                            uint32_t hole_size)
 {
     ds_vmem_init(vm, m->img, m->size, 8);
@@ -534,7 +492,7 @@ static void test_dll64(void **state)
     assert_int_equal(o.nnames, 5);
     assert_int_equal(o.ndirs, 16);
     assert_int_equal(o.npdata, 41);
-    mapped m = load_mapped("pe/testdll64.dll");
+    dstest_mapped m = load_mapped("pe/testdll64.dll");
     ds_vmem vm;
     const uint64_t base = 0x7ff612340000ULL; /* not the preferred ImageBase: RVAs are relative */
     view_of(&vm, &m, base);
@@ -566,7 +524,7 @@ static void test_dll32(void **state)
     assert_int_equal(o.neat, 6);
     assert_int_equal(o.nnames, 5);
     assert_int_equal(o.npdata, 0);
-    mapped m = load_mapped("pe/testdll32.dll");
+    dstest_mapped m = load_mapped("pe/testdll32.dll");
     ds_vmem vm;
     const uint64_t base = 0x10000000;
     view_of(&vm, &m, base);
@@ -587,7 +545,7 @@ static void test_dll32(void **state)
 static void test_partial(void **state)
 {
     (void)state;
-    mapped m = load_mapped("pe/testdll64.dll");
+    dstest_mapped m = load_mapped("pe/testdll64.dll");
     const uint64_t base = 0x180000000ULL;
     ds_vmem vm;
     ds_pe ref, pe;
@@ -682,7 +640,7 @@ static void test_partial(void **state)
 }
 
 /* Parses a damaged copy; returns the status. */
-static ds_status parse_copy(const mapped *m, ds_pe *pe)
+static ds_status parse_copy(const dstest_mapped *m, ds_pe *pe)
 {
     ds_vmem vm;
     ds_diags d;
@@ -702,12 +660,12 @@ static ds_status parse_copy(const mapped *m, ds_pe *pe)
 static void test_corrupt(void **state)
 {
     (void)state;
-    mapped m = load_mapped("pe/testdll64.dll");
+    dstest_mapped m = load_mapped("pe/testdll64.dll");
     ds_pe ref, pe;
     assert_int_equal(parse_copy(&m, &ref), DS_OK);
     uint32_t lfanew = get32(m.img + 0x3c);
     uint8_t *nt = m.img + lfanew;
-    mapped c;
+    dstest_mapped c;
 
     /* not MZ */
     c = clone(&m);
@@ -907,7 +865,7 @@ static void test_corrupt(void **state)
 static void test_clr(void **state)
 {
     (void)state;
-    mapped m = load_mapped("pe/testdll64.dll");
+    dstest_mapped m = load_mapped("pe/testdll64.dll");
     uint32_t lfanew = get32(m.img + 0x3c);
     uint8_t *dd14 = m.img + lfanew + 24 + 112 + 14 * 8;
     const uint32_t hdr = m.size - 0x200, md = m.size - 0x100; /* zero slack of .reloc's page */
@@ -969,13 +927,13 @@ static void test_random_damage(void **state)
     const char *names[] = {"pe/testdll64.dll", "pe/testdll32.dll"};
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     for (int f = 0; f < 2; f++) {
-        mapped m = load_mapped(names[f]);
+        dstest_mapped m = load_mapped(names[f]);
         ds_pe ref;
         assert_int_equal(parse_copy(&m, &ref), DS_OK);
         const uint32_t targets[] = {0, ref.dir_rva[0], ref.dir_rva[2], ref.dir_rva[3],
                                     ref.dir_rva[6]};
         for (int it = 0; it < 600; it++) {
-            mapped c = clone(&m);
+            dstest_mapped c = clone(&m);
             for (int k = 0; k < 4; k++) {
                 seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
                 uint32_t t = targets[(seed >> 8) % 5];
@@ -1008,7 +966,7 @@ static void test_api_edges(void **state)
     assert_null(ds_pe_section_at(&pe, 0));
     assert_false(ds_pe_find_resource(NULL, &pe, 16, NULL, 0, NULL, NULL, NULL));
     /* an image at the very top of the address space */
-    mapped m = load_mapped("pe/testdll64.dll");
+    dstest_mapped m = load_mapped("pe/testdll64.dll");
     ds_vmem vm;
     uint64_t base = UINT64_MAX - m.size - 0x100;
     base &= ~0xfffULL;
@@ -1040,7 +998,7 @@ static void test_wine_kernel32(void **state)
     size_t len = 0;
     uint8_t *f = dstest_read_file(dll, &len);
     assert_non_null(f);
-    mapped m = map_pe_file(f, len);
+    dstest_mapped m = dstest_map_pe(f, len);
     free(f);
     ds_vmem vm;
     view_of(&vm, &m, 0x7ffb00000000ULL);
