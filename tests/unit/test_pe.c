@@ -1,4 +1,4 @@
-/* PE parser on real images dstest_mapped as the Windows loader maps them.
+/* PE parser on real images mapped as the Windows loader maps them.
  *
  * The images in tests/data/pe/ are built by tests/data/pe/build.sh (mingw-w64 gcc + ld 2.40) from
  * testdll.c, testdll.def and version.rc. The expected values are NOT produced by dumpsleuth:
