@@ -1,4 +1,4 @@
-/* ECMA-335 metadata reader on real managed assemblies, dstest_mapped as the Windows loader maps
+/* ECMA-335 metadata reader on real managed assemblies, mapped as the Windows loader maps
  * them and read through the memory view (the path the CLR heap reader takes in dumps).
  *
  * tests/data/clrmeta/sample.dll is built by tests/data/clrmeta/build.sh (Debian mono-mcs) from
