@@ -645,18 +645,9 @@ void ds_region_summary_free(ds_region_summary *s)
 
 const char *ds_usage_name(ds_usage u)
 {
-    static const char *n[DS_USE_COUNT] = {"Free",
-                                          "<unknown>",
-                                          "Image",
-                                          "Heap",
-                                          "Stack",
-                                          "TEB",
-                                          "PEB",
-                                          "Other",
-                                          "MappedFile",
-                                          "GC heap",
-                                          "GC reserved",
-                                          "CLR other"};
+    static const char *n[DS_USE_COUNT] = {"Free",       "<unknown>", "Image",       "Heap",
+                                          "Stack",      "TEB",       "PEB",         "Other",
+                                          "MappedFile", "GC heap",   "GC reserved", "CLR other"};
     return (unsigned)u < DS_USE_COUNT ? n[u] : "?";
 }
 
