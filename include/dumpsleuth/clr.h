@@ -83,7 +83,8 @@ typedef struct ds_clr_runtime {
 } ds_clr_runtime;
 
 typedef struct ds_clr_options {
-    const char *runtime_dir; /* reserved: --runtime-dir (symbol route, not implemented) */
+    const char *runtime_dir; /* reserved for the symbol route (a libcoreclr.so with .symtab); not
+                                used yet */
 } ds_clr_options;
 
 /* Finds the runtime and its GC globals. DS_OK; DS_E_NOTFOUND (no CLR in the dump: rt->kind NONE);

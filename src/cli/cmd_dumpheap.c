@@ -15,7 +15,7 @@
 const char cmd_dumpheap_usage[] =
     "usage: dumpsleuth dumpheap [-stat] [-type TEXT] [-mt MT] [-min N] [-max N]\n"
     "                           [--strings [--top N] [--max-distinct N]] [--progress]\n"
-    "                           [--runtime-dir DIR] [--json] [-q] <dump>\n"
+    "                           [--json] [-q] <dump>\n"
     "\n"
     "SOS's !dumpheap for .NET (CoreCLR 2.x) dumps, read from the runtime's own structures\n"
     "(no DAC, no symbols): walks every object of the GC heap (small and large object heap),\n"
@@ -34,8 +34,6 @@ const char cmd_dumpheap_usage[] =
     "  --max-distinct N  --strings: keep at most N distinct values (default 1000000; later\n"
     "                 new values are only counted, and the output says so)\n"
     "  --progress     the progress line even when stderr is not a terminal\n"
-    "  --runtime-dir DIR  accepted for the symbol route (not implemented: the signature scan\n"
-    "                 is used)\n"
     "A progress line is written on stderr for walks longer than a second when stderr is a\n"
     "terminal or with --progress (never with -q).\n"
     "See docs/commands/dumpheap.md.\n";
@@ -210,9 +208,9 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
     memset(&fl, 0, sizeof fl);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        bool val = opts && (!strcmp(a, "-type") || !strcmp(a, "-mt") || !strcmp(a, "-min") ||
-                            !strcmp(a, "-max") || !strcmp(a, "--runtime-dir") ||
-                            !strcmp(a, "--top") || !strcmp(a, "--max-distinct"));
+        bool val =
+            opts && (!strcmp(a, "-type") || !strcmp(a, "-mt") || !strcmp(a, "-min") ||
+                     !strcmp(a, "-max") || !strcmp(a, "--top") || !strcmp(a, "--max-distinct"));
         if (val && i + 1 >= argc)
             return ds_cli_usage_error(cli, "option '%s' needs a value", a);
         if (opts && !strcmp(a, "--"))
@@ -245,9 +243,7 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
                 return ds_cli_usage_error(cli, "'%s' is not a size", argv[i + 1]);
             *(a[2] == 'i' ? &fl.min : &fl.max) = n;
             i++;
-        } else if (val) /* --runtime-dir: accepted, the symbol route is not implemented */
-            i++;
-        else if (opts && a[0] == '-' && a[1])
+        } else if (opts && a[0] == '-' && a[1])
             return ds_cli_usage_error(cli, "unknown option '%s'", a);
         else if (path)
             return ds_cli_usage_error(cli, "unexpected argument '%s'", a);

@@ -7,7 +7,7 @@
 #include "output/render_clr.h"
 
 const char cmd_eeheap_usage[] =
-    "usage: dumpsleuth eeheap [-gc] [--runtime-dir DIR] [--json] [-q] <dump>\n"
+    "usage: dumpsleuth eeheap [-gc] [--json] [-q] <dump>\n"
     "\n"
     "SOS's !eeheap -gc for .NET (CoreCLR 2.x) dumps, from the runtime's own structures (no DAC,\n"
     "no symbols): how the GC globals were found, the number of GC heaps, where generations 0-2\n"
@@ -28,10 +28,7 @@ int cmd_eeheap(ds_cli *cli, int argc, char **argv)
             opts = false;
         else if (opts && !strcmp(a, "-gc"))
             continue;
-        else if (opts && !strcmp(a, "--runtime-dir")) {
-            if (++i >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-        } else if (opts && a[0] == '-' && a[1])
+        else if (opts && a[0] == '-' && a[1])
             return ds_cli_usage_error(cli, "unknown option '%s'", a);
         else if (path)
             return ds_cli_usage_error(cli, "unexpected argument '%s'", a);

@@ -35,10 +35,7 @@ static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
             opts = false;
         else if (opts && !strcmp(a, "-stat"))
             stat = true;
-        else if (opts && !strcmp(a, "--runtime-dir")) {
-            if (++i >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-        } else if (opts && a[0] == '-' && a[1])
+        else if (opts && a[0] == '-' && a[1])
             return ds_cli_usage_error(cli, "unknown option '%s'", a);
         else if (path)
             return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
