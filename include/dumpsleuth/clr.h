@@ -34,8 +34,10 @@ typedef enum ds_clr_kind {
 /* How the GC globals were found. */
 typedef enum ds_clr_route {
     DS_CLR_ROUTE_NONE = 0,
-    DS_CLR_ROUTE_DAC_RESOURCE, /* COREXTERNALDATAACCESSRESOURCE -> slot -> GcDacVars */
-    DS_CLR_ROUTE_SIGNATURE,    /* GcDacVars signature scan of the runtime's writable data */
+    DS_CLR_ROUTE_DAC_RESOURCE,     /* COREXTERNALDATAACCESSRESOURCE -> slot -> GcDacVars */
+    DS_CLR_ROUTE_SIGNATURE,        /* GcDacVars signature scan of the runtime's writable data */
+    DS_CLR_ROUTE_SYMBOLS,          /* --runtime-dir libcoreclr.so, build-id equal to the dump's */
+    DS_CLR_ROUTE_SYMBOLS_UNCHECKED /* --runtime-dir libcoreclr.so, the dump has no build-id */
 } ds_clr_route;
 
 /* GcDacVars v1 body: index of each pointer (each points to the variable). */
@@ -83,8 +85,7 @@ typedef struct ds_clr_runtime {
 } ds_clr_runtime;
 
 typedef struct ds_clr_options {
-    const char *runtime_dir; /* reserved for the symbol route (a libcoreclr.so with .symtab); not
-                                used yet */
+    const char *runtime_dir; /* --runtime-dir: directory of the matching libcoreclr.so (symbols) */
 } ds_clr_options;
 
 /* Finds the runtime and its GC globals. DS_OK; DS_E_NOTFOUND (no CLR in the dump: rt->kind NONE);
@@ -352,6 +353,58 @@ void ds_clr_threads_free(ds_clr_threads *t);
 const char *ds_clr_thread_apartment(uint32_t state);
 /* The finalizer thread of t, NULL when unknown. */
 const ds_clr_thread *ds_clr_threads_finalizer(const ds_clr_threads *t);
+
+/* ---- symbol route (--runtime-dir; src/clr/symfile.c) ----
+ * A directory holding the on-disk libcoreclr.so of the dump's runtime (Linux cores). The file's
+ * GNU build-id must equal the dump's (ds_module.cv kind 3); its .symtab gives g_gcDacGlobals,
+ * g_pFinalizerThread and ThreadStore::s_pThreadStore at module base + (st_value - lowest PT_LOAD
+ * p_vaddr). A different build-id, a stripped or damaged file refuses the symbols (a warning; the
+ * other routes still run). */
+
+enum {
+    DS_CLR_SYM_GC_DAC_GLOBALS = 0,
+    DS_CLR_SYM_FINALIZER_THREAD,
+    DS_CLR_SYM_THREAD_STORE,
+    DS_CLR_SYM_COUNT
+};
+
+/* What one ELF file says (no dump involved). */
+typedef struct ds_clr_symfile {
+    char path[1024];
+    char error[160]; /* why the file was refused */
+    uint8_t build_id[64];
+    uint32_t build_id_len; /* 0: no NT_GNU_BUILD_ID note */
+    uint64_t min_vaddr;    /* lowest PT_LOAD p_vaddr */
+    bool has_symtab;
+    uint64_t value[DS_CLR_SYM_COUNT]; /* st_value, 0 when absent */
+} ds_clr_symfile;
+
+typedef struct ds_clr_symbols {
+    ds_clr_symfile file;
+    bool loaded;      /* accepted: build-id equal, or unchecked (dump without build-id, warned) */
+    bool build_id_ok; /* the build-ids were compared and are equal */
+    uint64_t addr[DS_CLR_SYM_COUNT]; /* runtime addresses of the variables, 0 when absent */
+    char message[800];               /* "DIR/libcoreclr.so (build-id ok)" or why it was refused */
+} ds_clr_symbols;
+
+/* Parses an ELF64 file (mmap, bounds-checked). DS_OK; DS_E_IO (cannot open/map); DS_E_FORMAT
+ * (not ELF64 LE, truncated or damaged headers: s->error). */
+ds_status ds_clr_symfile_read(const char *path, ds_clr_symfile *s);
+/* Loads DIR/libcoreclr.so for module m and checks its build-id. DS_OK (s->loaded); DS_E_IO /
+ * DS_E_FORMAT (file), DS_E_NOTFOUND (no .symtab), DS_E_UNSUPPORTED (build-id mismatch). Every
+ * refusal adds a warning saying why. */
+ds_status ds_clr_symbols_load(const char *dir, const ds_module *m, ds_clr_symbols *s,
+                              ds_diags *diags);
+const char *ds_clr_sym_name(unsigned i);
+/* ds_clr_runtime_find that also returns the symbols loaded from opt->runtime_dir (syms may be
+ * NULL; syms->loaded false when none were given or they were refused). */
+ds_status ds_clr_runtime_find_sym(ds_dump *d, const ds_clr_options *opt, ds_clr_runtime *rt,
+                                  ds_clr_symbols *syms, ds_diags *diags);
+/* After ds_clr_threads_read: takes the finalizer thread from g_pFinalizerThread of the symbols
+ * (instead of the build's hard-coded RVA / DAC slot) and cross-checks the ThreadStore against
+ * ThreadStore::s_pThreadStore. No-op when syms is NULL or not loaded. */
+void ds_clr_threads_use_symbols(ds_dump *d, const ds_clr_runtime *rt, const ds_clr_symbols *syms,
+                                ds_clr_threads *t, ds_diags *diags);
 
 #ifdef __cplusplus
 }

@@ -15,7 +15,7 @@
 const char cmd_dumpheap_usage[] =
     "usage: dumpsleuth dumpheap [-stat] [-type TEXT] [-mt MT] [-min N] [-max N]\n"
     "                           [--strings [--top N] [--max-distinct N]] [--progress]\n"
-    "                           [--json] [-q] <dump>\n"
+    "                           [--runtime-dir DIR] [--json] [-q] <dump>\n"
     "\n"
     "SOS's !dumpheap for .NET (CoreCLR 2.x) dumps, read from the runtime's own structures\n"
     "(no DAC, no symbols): walks every object of the GC heap (small and large object heap),\n"
@@ -34,6 +34,10 @@ const char cmd_dumpheap_usage[] =
     "  --max-distinct N  --strings: keep at most N distinct values (default 1000000; later\n"
     "                 new values are only counted, and the output says so)\n"
     "  --progress     the progress line even when stderr is not a terminal\n"
+    "  --runtime-dir DIR  Linux cores: DIR holds the dump's libcoreclr.so (e.g.\n"
+    "                 .../shared/Microsoft.NETCore.App/2.0.0/); its .symtab gives\n"
+    "                 g_gcDacGlobals when its GNU build-id equals the dump's (else refused\n"
+    "                 with a warning and the signature scan is used)\n"
     "A progress line is written on stderr for walks longer than a second when stderr is a\n"
     "terminal or with --progress (never with -q).\n"
     "See docs/commands/dumpheap.md.\n";
@@ -70,7 +74,8 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 /* Shared by the managed-heap commands (declared in each of them). */
 void *ds_cli_clr_progress_new(ds_cli *cli);
 void ds_cli_clr_progress_cb(void *ctx, uint64_t done, uint64_t total);
-int ds_cli_clr_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, ds_clr_heap *h);
+int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
+                    ds_status *st, ds_clr_heap *h);
 
 void *ds_cli_clr_progress_new(ds_cli *cli)
 {
@@ -90,12 +95,13 @@ void ds_cli_clr_progress_cb(void *ctx, uint64_t done, uint64_t total)
 }
 
 /* Opens the dump and the managed heap. Returns -1 on success, else the exit code (reported). */
-int ds_cli_clr_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, ds_clr_heap *h)
+int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
+                    ds_status *st, ds_clr_heap *h)
 {
     int rc;
     if (!ds_cli_open(cli, path, d, st, &rc))
         return rc;
-    ds_status hs = ds_clr_heap_open(*d, NULL, h, &(*d)->diags);
+    ds_status hs = ds_clr_heap_open(*d, opt, h, &(*d)->diags);
     if (hs == DS_OK || (hs == DS_E_PARTIAL && h->nsegs)) {
         if (hs == DS_E_PARTIAL)
             *st = DS_E_PARTIAL;
@@ -206,6 +212,7 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
     uint64_t top = 20, max_distinct = DS_CLR_STRINGS_MAX_DISTINCT;
     filt fl;
     memset(&fl, 0, sizeof fl);
+    ds_clr_options copt = {0};
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool val =
@@ -219,7 +226,11 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
             stat = true;
         else if (opts && !strcmp(a, "--strings"))
             fl.strings = true;
-        else if (opts && !strcmp(a, "--progress"))
+        else if (opts && !strcmp(a, "--runtime-dir")) {
+            if (i + 1 >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+            copt.runtime_dir = argv[++i];
+        } else if (opts && !strcmp(a, "--progress"))
             force_progress = true;
         else if (val && (!strcmp(a, "--top") || !strcmp(a, "--max-distinct"))) {
             const char *v = argv[++i];
@@ -255,7 +266,7 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
     ds_dump *d;
     ds_status st;
     ds_clr_heap h;
-    int rc = ds_cli_clr_open(cli, path, &d, &st, &h);
+    int rc = ds_cli_clr_open(cli, path, &copt, &d, &st, &h);
     if (rc >= 0)
         return rc;
     fl.h = &h;

@@ -16,18 +16,24 @@
     "dumpheap -stat. finalizequeue/fq: all finalizable objects (the LOH registration segment\n"    \
     "excluded, as SOS does); frq: the ready-for-finalization objects only.\n"                      \
     "  -stat   only the statistics\n"                                                              \
+    "  --runtime-dir DIR  Linux cores: DIR holds the dump's libcoreclr.so (build-id\n"             \
+    "          checked); its .symtab gives g_gcDacGlobals (see dumpheap --help)\n"                 \
     "See docs/commands/finalizequeue.md.\n"
 
-const char cmd_finalizequeue_usage[] =
-    "usage: dumpsleuth finalizequeue [-stat] [--json] [-q] <dump>   (alias fq)\n" FQ_USAGE_BODY;
-const char cmd_fq_usage[] = "usage: dumpsleuth fq [-stat] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
-const char cmd_frq_usage[] = "usage: dumpsleuth frq [-stat] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
+const char cmd_finalizequeue_usage[] = "usage: dumpsleuth finalizequeue [-stat] [--runtime-dir "
+                                       "DIR] [--json] [-q] <dump>   (alias fq)\n" FQ_USAGE_BODY;
+const char cmd_fq_usage[] =
+    "usage: dumpsleuth fq [-stat] [--runtime-dir DIR] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
+const char cmd_frq_usage[] =
+    "usage: dumpsleuth frq [-stat] [--runtime-dir DIR] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
 
-int ds_cli_clr_open(ds_cli *cli, const char *path, ds_dump **d, ds_status *st, ds_clr_heap *h);
+int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
+                    ds_status *st, ds_clr_heap *h);
 
 static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
 {
     const char *path = NULL;
+    ds_clr_options copt = {0};
     bool opts = true, stat = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -35,7 +41,11 @@ static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
             opts = false;
         else if (opts && !strcmp(a, "-stat"))
             stat = true;
-        else if (opts && a[0] == '-' && a[1])
+        else if (opts && !strcmp(a, "--runtime-dir")) {
+            if (i + 1 >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+            copt.runtime_dir = argv[++i];
+        } else if (opts && a[0] == '-' && a[1])
             return ds_cli_usage_error(cli, "unknown option '%s'", a);
         else if (path)
             return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
@@ -47,7 +57,7 @@ static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
     ds_dump *d;
     ds_status st;
     ds_clr_heap h;
-    int rc = ds_cli_clr_open(cli, path, &d, &st, &h);
+    int rc = ds_cli_clr_open(cli, path, &copt, &d, &st, &h);
     if (rc >= 0)
         return rc;
     ds_clr_finq q;

@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "dumpsleuth/pe.h"
+#include "clr/clr_priv.h"
 
 #define RT_RCDATA 10u
 #define DAC_MAX_GLOBALS 4096u
@@ -44,6 +45,12 @@ const char *ds_clr_route_name(ds_clr_route r)
     case DS_CLR_ROUTE_SIGNATURE:
         return "GcDacVars signature scan of the runtime's writable data";
     default:
+        if ((int)r == DS_CLR_ROUTE_SYMBOLS)
+            return "symbols from --runtime-dir libcoreclr.so (build-id ok) -> g_gcDacGlobals -> "
+                   "GcDacVars";
+        if ((int)r == DS_CLR_ROUTE_SYMBOLS_UNCHECKED)
+            return "symbols from --runtime-dir libcoreclr.so (build-id unchecked: the dump has "
+                   "none) -> g_gcDacGlobals -> GcDacVars";
         return "none";
     }
 }
@@ -320,10 +327,50 @@ static bool route_signature(ds_dump *d, ds_clr_runtime *rt, span *sp, size_t nsp
     return true;
 }
 
+/* g_gcDacGlobals from the symbols of --runtime-dir. */
+static bool route_symbols(ds_dump *d, ds_clr_runtime *rt, const ds_clr_symbols *sy, ds_diags *diags)
+{
+    uint64_t g = sy->addr[DS_CLR_SYM_GC_DAC_GLOBALS];
+    if (!g) {
+        ds_diag_add(diags, DS_SEV_WARNING, "CLR symbols", 0, 0,
+                    "--runtime-dir: %s has no g_gcDacGlobals symbol", sy->file.path);
+        return false;
+    }
+    uint64_t p = 0, body[DS_GCDV_COUNT], gs;
+    bool server;
+    if (g < rt->base || g >= rt->data_end || !rdp(d, rt->ptr, g, &p)) {
+        ds_diag_add_addr(diags, DS_SEV_WARNING, "g_gcDacGlobals", g,
+                         "from --runtime-dir symbols: outside the module or not in the dump");
+        return false;
+    }
+    if (!p || !check_gcdv(d, rt, p, body, &server, &gs)) {
+        ds_diag_add_addr(diags, DS_SEV_WARNING, "g_gcDacGlobals", g,
+                         "from --runtime-dir symbols: points to 0x%llx, which is not a GcDacVars "
+                         "v1 block; other routes are tried",
+                         (unsigned long long)p);
+        return false;
+    }
+    rt->gc_dac_globals = g;
+    accept(rt, p, body, server, gs, d);
+    rt->candidates = 1;
+    rt->route = sy->build_id_ok ? (ds_clr_route)DS_CLR_ROUTE_SYMBOLS
+                                : (ds_clr_route)DS_CLR_ROUTE_SYMBOLS_UNCHECKED;
+    return true;
+}
+
 ds_status ds_clr_runtime_find(ds_dump *d, const ds_clr_options *opt, ds_clr_runtime *rt,
                               ds_diags *diags)
 {
-    (void)opt;
+    return ds_clr_runtime_find_sym(d, opt, rt, NULL, diags);
+}
+
+ds_status ds_clr_runtime_find_sym(ds_dump *d, const ds_clr_options *opt, ds_clr_runtime *rt,
+                                  ds_clr_symbols *syms, ds_diags *diags)
+{
+    ds_clr_symbols local;
+    if (!syms)
+        syms = &local;
+    memset(syms, 0, sizeof *syms);
     memset(rt, 0, sizeof *rt);
     rt->dac_slot = -1;
     rt->ptr = d->sys.wow64 ? 4 : (d->sys.ptr_size ? d->sys.ptr_size : 8);
@@ -368,7 +415,16 @@ ds_status ds_clr_runtime_find(ds_dump *d, const ds_clr_options *opt, ds_clr_runt
     }
     span sp[64];
     size_t nsp = data_spans(d, rt, sp, 64);
-    if (!route_dac_resource(d, rt, diags) && !route_signature(d, rt, sp, nsp, diags)) {
+    bool found = false;
+    if (opt && opt->runtime_dir) {
+        if (strcmp(rt->module_name, "libcoreclr.so"))
+            ds_diag_add(diags, DS_SEV_WARNING, "CLR symbols", 0, 0,
+                        "--runtime-dir applies to Linux cores (libcoreclr.so); ignored for %s",
+                        rt->module_name);
+        else if (ds_clr_symbols_load(opt->runtime_dir, m, syms, diags) == DS_OK)
+            found = route_symbols(d, rt, syms, diags);
+    }
+    if (!found && !route_dac_resource(d, rt, diags) && !route_signature(d, rt, sp, nsp, diags)) {
         snprintf(rt->reason, sizeof rt->reason,
                  "no GcDacVars block found in %s's data (not captured, or a runtime newer than "
                  "the v1 layout)",
@@ -377,4 +433,37 @@ ds_status ds_clr_runtime_find(ds_dump *d, const ds_clr_options *opt, ds_clr_runt
     }
     rt->supported = true;
     return DS_OK;
+}
+
+void ds_clr_threads_use_symbols(ds_dump *d, const ds_clr_runtime *rt, const ds_clr_symbols *syms,
+                                ds_clr_threads *t, ds_diags *diags)
+{
+    if (!syms || !syms->loaded || !rt || !t)
+        return;
+    uint64_t ts = syms->addr[DS_CLR_SYM_THREAD_STORE], v = 0;
+    if (ts && t->thread_store && rdp(d, rt->ptr, ts, &v) && v != t->thread_store)
+        ds_diag_add_addr(diags, DS_SEV_WARNING, "ThreadStore", t->thread_store,
+                         "ThreadStore::s_pThreadStore from --runtime-dir symbols holds 0x%llx",
+                         (unsigned long long)v);
+    uint64_t g = syms->addr[DS_CLR_SYM_FINALIZER_THREAD], fin = 0;
+    if (!g)
+        return;
+    if (!rdp(d, rt->ptr, g, &fin) || !fin) {
+        ds_diag_add_addr(diags, DS_SEV_WARNING, "g_pFinalizerThread", g,
+                         "from --runtime-dir symbols: unreadable or null");
+        return;
+    }
+    bool hit = false;
+    for (size_t i = 0; i < t->n; i++) {
+        t->v[i].finalizer = t->v[i].addr == fin;
+        hit |= t->v[i].finalizer;
+    }
+    t->finalizer = hit ? fin : 0;
+    t->finalizer_source =
+        hit ? "g_pFinalizerThread from --runtime-dir libcoreclr.so .symtab" : NULL;
+    if (!hit)
+        ds_diag_add_addr(diags, DS_SEV_WARNING, "g_pFinalizerThread", g,
+                         "from --runtime-dir symbols: points to %llx, which is not in the thread "
+                         "list",
+                         (unsigned long long)fin);
 }

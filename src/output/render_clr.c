@@ -51,9 +51,11 @@ cJSON *ds_clr_runtime_json(const ds_clr_runtime *rt)
     cJSON_AddBoolToObject(o, "supported", rt->supported);
     ds_json_add_str_or_null(o, "reason", rt->reason[0] ? rt->reason : NULL);
     cJSON_AddStringToObject(o, "route",
-                            rt->route == DS_CLR_ROUTE_DAC_RESOURCE ? "dac_resource"
-                            : rt->route == DS_CLR_ROUTE_SIGNATURE  ? "signature_scan"
-                                                                   : "none");
+                            rt->route == DS_CLR_ROUTE_DAC_RESOURCE        ? "dac_resource"
+                            : rt->route == DS_CLR_ROUTE_SIGNATURE         ? "signature_scan"
+                            : rt->route == DS_CLR_ROUTE_SYMBOLS           ? "symbols"
+                            : rt->route == DS_CLR_ROUTE_SYMBOLS_UNCHECKED ? "symbols_unchecked"
+                                                                          : "none");
     ds_json_add_addr_or_null(o, "gcdacvars", rt->gcdacvars != 0, rt->gcdacvars);
     ds_json_add_addr_or_null(o, "g_gcDacGlobals", rt->gc_dac_globals != 0, rt->gc_dac_globals);
     if (rt->dac_slot >= 0) {
