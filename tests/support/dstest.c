@@ -1,5 +1,7 @@
 #include "dstest.h"
 
+#include "dumpsleuth/dump.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,4 +123,21 @@ dstest_mapped dstest_map_pe(const uint8_t *f, size_t flen)
         memcpy(m.img + va, f + ro, n);
     }
     return m;
+}
+
+bool dstest_open_fixture(const char *name, ds_dump **d, cJSON **truth)
+{
+    const char *path = dstest_fixture(name);
+    const char *dot = strrchr(name, '.');
+    if (!path || !dot)
+        return false;
+    char tname[256];
+    snprintf(tname, sizeof tname, "%.*s.truth.json", (int)(dot - name), name);
+    const char *tpath = dstest_fixture(tname);
+    if (!tpath)
+        return false;
+    *truth = dstest_load_json(tpath);
+    ds_status st = ds_dump_open(path, d, NULL);
+    assert_true(st == DS_OK || st == DS_E_PARTIAL);
+    return true;
 }

@@ -3,6 +3,7 @@
 #define DSTEST_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -26,6 +27,11 @@ void dstest_require_fixture(const char *name);
 cJSON *dstest_load_json(const char *path);
 /* Reads a whole file into memory (for building in-memory test images). */
 uint8_t *dstest_read_file(const char *path, size_t *len);
+
+/* Opens fixture `name` ("x.dmp") and its truth file ("x.truth.json"). Returns false when either is
+ * absent (the caller skips); fails the test when the dump does not open. */
+struct ds_dump;
+bool dstest_open_fixture(const char *name, struct ds_dump **d, cJSON **truth);
 
 /* A PE file mapped as the Windows loader maps it: headers, then each section at its VirtualAddress
  * in a zero-filled buffer of SizeOfImage bytes (img is malloc'ed). The input files are test data

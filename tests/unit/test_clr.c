@@ -93,17 +93,8 @@ static int acc_cb(void *ctx, const ds_clr_object *o)
 
 static bool open_fixture(const char *name, ds_dump **d, ds_clr_heap *h, cJSON **truth)
 {
-    const char *path = dstest_fixture(name);
-    if (!path)
+    if (!dstest_open_fixture(name, d, truth))
         return false;
-    char tname[256];
-    snprintf(tname, sizeof tname, "%.*s.truth.json", (int)(strrchr(name, '.') - name), name);
-    const char *tpath = dstest_fixture(tname);
-    if (!tpath)
-        return false;
-    *truth = dstest_load_json(tpath);
-    ds_status st = ds_dump_open(path, d, NULL);
-    assert_true(st == DS_OK || st == DS_E_PARTIAL);
     assert_int_equal(ds_clr_heap_open(*d, NULL, h, &(*d)->diags), DS_OK);
     return true;
 }
