@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "base/util.h"
+#include "dumpsleuth/ntheap.h"
 
 enum {
     PRIO_IMAGE = 10,
@@ -122,113 +123,46 @@ static const peb_off PEB32_OFF = {0x18, 0x88, 0x90, 0x38,  0x4c, 0x58,
 static const peb_off PEB64_OFF = {0x30, 0xe8, 0xf0, 0x68,  0x88, 0xa0,
                                   0xa8, 0xb0, 0xf8, 0x2f8, 0x308};
 
-/* _HEAP offsets used to find segments and VA blocks (nt-heap.md §2: W7 and W8+ groups). */
-typedef struct heap_off {
-    uint32_t seg_sig, seg_list_entry, seg_base, seg_pages, signature, va_blocks, seg_list;
-} heap_off;
-static const heap_off HEAP32_W7 = {0x08, 0x10, 0x1c, 0x20, 0x64, 0xa0, 0xa8};
-static const heap_off HEAP32_W8 = {0x08, 0x10, 0x1c, 0x20, 0x60, 0x9c, 0xa4};
-static const heap_off HEAP64_W7 = {0x10, 0x18, 0x30, 0x38, 0xa0, 0x118, 0x128};
-static const heap_off HEAP64_W8 = {0x10, 0x18, 0x30, 0x38, 0x98, 0x110, 0x120};
-
-static const heap_off *pick_heap_layout(ds_dump *d, uint64_t heap, unsigned ps)
+/* Heaps: the NT-heap walker (src/heap) in lists-only mode. The heap's first allocation is Heap
+ * whatever the heap turned out to be (Wine's heap, a segment heap); for a verified NT heap also
+ * every segment (its allocation and its reserved span), every VirtualAllocdBlocks block and the
+ * LFH front end's allocation (_LFH_HEAP and its subsegment zones). */
+static void annotate_heaps(ds_dump *d, ds_classifier *c)
 {
-    const heap_off *pref[2];
-    bool w7 = d->sys.os_major == 6 && d->sys.os_minor <= 1;
-    if (ps == 8) {
-        pref[0] = w7 ? &HEAP64_W7 : &HEAP64_W8;
-        pref[1] = w7 ? &HEAP64_W8 : &HEAP64_W7;
-    } else {
-        pref[0] = w7 ? &HEAP32_W7 : &HEAP32_W8;
-        pref[1] = w7 ? &HEAP32_W8 : &HEAP32_W7;
-    }
-    for (int i = 0; i < 2; i++) {
-        uint32_t sig = 0, segsig = 0;
-        if (ds_vmem_u32(&d->vm, heap + pref[i]->signature, &sig) == DS_MEM_OK &&
-            ds_vmem_u32(&d->vm, heap + pref[i]->seg_sig, &segsig) == DS_MEM_OK &&
-            sig == 0xeeffeeffu && segsig == 0xffeeffeeu)
-            return pref[i];
-    }
-    return NULL;
-}
-
-/* Walks a LIST_ENTRY list headed at `head` (bounded and cycle-safe); calls fn(entry). */
-static void walk_list(ds_dump *d, uint64_t head, unsigned ps, size_t max,
-                      void (*fn)(ds_dump *, ds_classifier *, uint64_t, void *), ds_classifier *c,
-                      void *arg)
-{
-    uint64_t cur = 0, slow = head;
-    if (ds_vmem_ptr_sized(&d->vm, head, ps, &cur) != DS_MEM_OK)
+    ds_heap_set set;
+    ds_heap_options opt = {.lists_only = true};
+    ds_status st = ds_heaps_open(d, &opt, &set, NULL);
+    if (st != DS_OK && st != DS_E_PARTIAL)
         return;
-    for (size_t i = 0; i < max && cur && cur != head; i++) {
-        fn(d, c, cur, arg);
-        if (ds_vmem_ptr_sized(&d->vm, cur, ps, &cur) != DS_MEM_OK)
-            return;
-        if (i & 1) /* Brent-style: the slow pointer advances every other step */
-            if (ds_vmem_ptr_sized(&d->vm, slow, ps, &slow) != DS_MEM_OK || slow == cur)
-                return;
+    bool w = d->sys.wow64;
+    for (size_t i = 0; i < set.nheaps; i++) {
+        const ds_heap *h = &set.heaps[i];
+        uint8_t bits = h->bits == 32 && set.wow64 ? 32 : (w ? 64 : 0);
+        mark_alloc_of(d, c, h->addr, DS_USE_HEAP, bits, PRIO_HEAP, DS_DETAIL_HEAP, h->addr, NULL);
+        if (h->kind != DS_HEAP_NT)
+            continue; /* not an NT heap we can verify (e.g. Wine's): only its first allocation */
+        for (size_t s = 0; s < h->nsegments; s++) {
+            const ds_heap_segment *sg = &h->segments[s];
+            mark_alloc_of(d, c, sg->addr, DS_USE_HEAP, bits, PRIO_HEAP, DS_DETAIL_HEAP, h->addr,
+                          NULL);
+            if (sg->pages && sg->pages < (1u << 24))
+                mark(c, sg->base, sg->base + (uint64_t)sg->pages * PAGE, false, DS_USE_HEAP, bits,
+                     PRIO_HEAP, DS_DETAIL_HEAP, h->addr, NULL);
+        }
+        for (size_t v = 0; v < h->nvblocks; v++)
+            mark_alloc_of(d, c, h->vblocks[v].addr, DS_USE_HEAP, bits, PRIO_HEAP, DS_DETAIL_HEAP,
+                          h->addr, "VirtualAlloc block");
+        if (h->lfh.present && h->lfh.frontend)
+            mark_alloc_of(d, c, h->lfh.frontend, DS_USE_HEAP, bits, PRIO_HEAP, DS_DETAIL_HEAP,
+                          h->addr, "LFH front end");
     }
-}
-
-typedef struct heap_ctx {
-    const heap_off *lo;
-    unsigned ps;
-    uint8_t bits;
-    uint64_t heap;
-} heap_ctx;
-
-static void on_segment(ds_dump *d, ds_classifier *c, uint64_t entry, void *arg)
-{
-    heap_ctx *h = arg;
-    uint64_t seg = entry - h->lo->seg_list_entry, base = 0;
-    uint32_t sig = 0, pages = 0;
-    if (ds_vmem_u32(&d->vm, seg + h->lo->seg_sig, &sig) != DS_MEM_OK || sig != 0xffeeffeeu)
-        return;
-    if (ds_vmem_ptr_sized(&d->vm, seg + h->lo->seg_base, h->ps, &base) != DS_MEM_OK)
-        return;
-    ds_vmem_u32(&d->vm, seg + h->lo->seg_pages, &pages);
-    mark_alloc_of(d, c, seg, DS_USE_HEAP, h->bits, PRIO_HEAP, DS_DETAIL_HEAP, h->heap, NULL);
-    if (pages && pages < (1u << 24))
-        mark(c, base, base + (uint64_t)pages * PAGE, false, DS_USE_HEAP, h->bits, PRIO_HEAP,
-             DS_DETAIL_HEAP, h->heap, NULL);
-}
-
-static void on_va_block(ds_dump *d, ds_classifier *c, uint64_t entry, void *arg)
-{
-    heap_ctx *h = arg;
-    mark_alloc_of(d, c, entry, DS_USE_HEAP, h->bits, PRIO_HEAP, DS_DETAIL_HEAP, h->heap,
-                  "VirtualAlloc block");
-}
-
-static void annotate_heap(ds_dump *d, ds_classifier *c, uint64_t heap, unsigned ps, uint8_t bits)
-{
-    mark_alloc_of(d, c, heap, DS_USE_HEAP, bits, PRIO_HEAP, DS_DETAIL_HEAP, heap, NULL);
-    const heap_off *lo = pick_heap_layout(d, heap, ps);
-    if (!lo)
-        return; /* not an NT heap we can verify (e.g. Wine's): only its first allocation */
-    heap_ctx h = {lo, ps, bits, heap};
-    walk_list(d, heap + lo->seg_list, ps, 4096, on_segment, c, &h);
-    walk_list(d, heap + lo->va_blocks, ps, 1u << 20, on_va_block, c, &h);
+    ds_heaps_close(&set);
 }
 
 static void annotate_peb_world(ds_dump *d, ds_classifier *c, uint64_t peb, unsigned ps,
                                uint8_t bits)
 {
     const peb_off *o = ps == 8 ? &PEB64_OFF : &PEB32_OFF;
-    uint64_t ph = 0, arr = 0;
-    uint32_t n = 0;
-    if (ds_vmem_ptr_sized(&d->vm, peb + o->process_heap, ps, &ph) == DS_MEM_OK && ph)
-        annotate_heap(d, c, ph, ps, bits);
-    if (ds_vmem_u32(&d->vm, peb + o->nheaps, &n) == DS_MEM_OK &&
-        ds_vmem_ptr_sized(&d->vm, peb + o->heaps, ps, &arr) == DS_MEM_OK && arr) {
-        for (uint32_t i = 0; i < n && i < 4096; i++) {
-            uint64_t h = 0;
-            if (ds_vmem_ptr_sized(&d->vm, arr + (uint64_t)i * ps, ps, &h) != DS_MEM_OK)
-                break;
-            if (h && h != ph)
-                annotate_heap(d, c, h, ps, bits);
-        }
-    }
     static const struct {
         size_t field;
         const char *label;
@@ -262,6 +196,7 @@ static void annotate_win(ds_dump *d, ds_classifier *c, ds_diags *diags)
         annotate_peb_world(d, c, d->peb, d->sys.ptr_size, w ? 64 : 0);
     if (d->peb32)
         annotate_peb_world(d, c, d->peb32, 4, 32);
+    annotate_heaps(d, c);
     /* KUSER_SHARED_DATA is at 0x7ffe0000 in every user-mode process */
     mark_alloc_of(d, c, 0x7ffe0000, DS_USE_OTHER, 0, PRIO_OTHER, DS_DETAIL_OTHER, 0,
                   "KUSER_SHARED_DATA");
