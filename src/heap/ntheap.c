@@ -143,8 +143,8 @@ static size_t list_count(ds_heap_walk *w, uint64_t head, size_t cap, const char 
             return n;
         }
         n++;
-        if (cur == tort && n > 1) { /* cycle of length lam not through head */
-            size_t lambda = lam;
+        if (cur == tort && n > 1) {  /* cycle of length lam not through head */
+            size_t lambda = lam + 1; /* steps since the tortoise was placed */
             /* mu: tortoise from the start, hare lambda ahead, advance until they meet */
             uint64_t a = first, b = first;
             for (size_t i = 0; i < lambda; i++)
