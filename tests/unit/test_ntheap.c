@@ -13,6 +13,7 @@
 
 #include "dumpsleuth/dump.h"
 #include "dumpsleuth/ntheap.h"
+#include "dumpsleuth/regions.h"
 
 static const char *g_variant;
 static unsigned g_fail, g_shown;
@@ -568,6 +569,71 @@ static void check_variant(const char *dir, const char *variant)
     cJSON_Delete(truth);
 }
 
+static const ds_class_region *region_at(const ds_region_map *m, uint64_t va)
+{
+    for (size_t i = 0; i < m->n; i++)
+        if (va >= m->v[i].base && va - m->v[i].base < m->v[i].size)
+            return &m->v[i];
+    return NULL;
+}
+
+static void expect_heap_class(const ds_region_map *m, uint64_t va, uint8_t bits, const char *what)
+{
+    const ds_class_region *r = region_at(m, va);
+    if (!r)
+        MISMATCH("regions: %s 0x%" PRIx64 " in no region", what, va);
+    else if (r->usage != DS_USE_HEAP || r->bits != bits)
+        MISMATCH("regions: %s 0x%" PRIx64 " classified %u/%u, want Heap/%u", what, va, r->usage,
+                 r->bits, bits);
+}
+
+/* `summary`/`regions` classify through the walker: every NT heap's segments (committed and
+ * reserved parts), VA blocks (user data and reserved tail) and LFH front end are Heap. */
+static void check_regions(const char *dir, const char *variant)
+{
+    char dp[4096], tp[4096];
+    snprintf(dp, sizeof dp, "%s/%s.dmp", dir, variant);
+    snprintf(tp, sizeof tp, "%s/%s.truth.json", dir, variant);
+    g_variant = variant;
+    cJSON *truth = dstest_load_json(tp);
+    ds_dump *d = NULL;
+    ds_status st = ds_dump_open(dp, &d, NULL);
+    assert_true(st == DS_OK || st == DS_E_PARTIAL);
+    ds_region_map m;
+    assert_int_equal(ds_regions_classify(d, NULL, 0, &m, NULL), DS_OK);
+    bool wow = cJSON_IsTrue(item(item(truth, "os"), "wow64"));
+    const cJSON *th;
+    cJSON_ArrayForEach(th, item(truth, "heaps"))
+    {
+        uint8_t bits = wow ? (uint8_t)num(th, "bits") : 0;
+        expect_heap_class(&m, num(th, "address"), bits, "heap");
+        if (strcmp(str(th, "kind"), "nt"))
+            continue;
+        const cJSON *x;
+        cJSON_ArrayForEach(x, item(th, "segments"))
+        {
+            if (!reliable(x))
+                continue;
+            uint64_t base = num(x, "base"), end = base + num(x, "pages") * 4096;
+            expect_heap_class(&m, base, bits, "segment base");
+            expect_heap_class(&m, end - 1, bits, "segment end");
+            const cJSON *u;
+            cJSON_ArrayForEach(u, item(x, "ucrs"))
+                expect_heap_class(&m, num(u, "address"), bits, "uncommitted range");
+        }
+        cJSON_ArrayForEach(x, item(th, "virtual_blocks"))
+        {
+            expect_heap_class(&m, num(x, "address"), bits, "VA block");
+            expect_heap_class(&m, num(x, "address") + num(x, "reserve") - 1, bits, "VA block end");
+        }
+        if (has(item(th, "lfh"), "address"))
+            expect_heap_class(&m, num(item(th, "lfh"), "address"), bits, "LFH front end");
+    }
+    ds_region_map_free(&m);
+    ds_dump_close(d);
+    cJSON_Delete(truth);
+}
+
 static const char *g_dir;
 
 static void variants(void **state)
@@ -605,6 +671,7 @@ static void variants(void **state)
         fclose(f);
         g_fail = 0;
         check_variant(g_dir, need[i]);
+        check_regions(g_dir, need[i]);
         if (g_fail)
             fprintf(stderr, "[%s] %u mismatches\n", need[i], g_fail);
         total += g_fail;
