@@ -160,6 +160,10 @@ def check_heap(d, t, h, name):
     check(s["reserv_k"] == res // 1024 and s["commit_k"] == com // 1024 and
           s["virt_k"] == (res - large) // 1024 and s["ucr"] == ucrs and s["lock_cont"] == coll and
           s["free_k"] == d.ptr(A + L["totfree"], ps) * gran // 1024, tag + ": heap -s from counters")
+    lfhres = h["lfh"]["region_reserve"] if "lfh" in h else 0
+    lfhcom = h["lfh"]["region_committed"] if "lfh" in h else 0
+    check(res == h["walked"]["reserved"] + lfhres and com == h["walked"]["committed"] + lfhcom and
+          large == lfhres and ucrs == h["walked"]["ucr_count"], tag + ": counters vs segments + LFH region")
     fe = d.u8(A + L["fetype"])
     check((fe == 2) == (s["fast_heap"] == "LFH"), tag + ": fast heap")
 

@@ -385,6 +385,7 @@ static void build_heaps(sim_proc *p, sim_rng *r, const variant *v)
         break;
     }
     case V_SEED:
+        p->lfh_key = 0xbb72f2a3; /* the seed's `!heap -s` "LFH Key" */
         seed_heaps(p, r, v);
         break;
     case V_NOTNT: {
@@ -605,6 +606,10 @@ static cJSON *truth(const sim_proc *p, const variant *v, cJSON *uncaptured)
         if (x->also)
             cJSON_AddItemToArray(a, cJSON_CreateString(x->also));
         cJSON_AddStringToObject(j, "detail", x->detail);
+        cJSON *ih = cJSON_AddArrayToObject(j, "intact_heaps");
+        for (size_t k = 0; k < p->nheaps; k++)
+            if (p->heaps[k]->addr != x->heap)
+                cJSON_AddItemToArray(ih, sim_jhex(p->heaps[k]->addr));
         cJSON_AddItemToArray(is, j);
     }
     return o;

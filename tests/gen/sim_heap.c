@@ -20,7 +20,7 @@ typedef struct lay {
     /* _HEAP_UCR_DESCRIPTOR, _HEAP_VIRTUAL_ALLOC_ENTRY */
     unsigned ucr_seg, ucr_addr, ucr_size, ucr_sizeof, va_commit, va_reserve, va_busy, va_sizeof;
     /* LFH */
-    unsigned lfh_zones, lfh_heap, lfh_localdata, lfh_region, zone_off, zone_first, zone_next;
+    unsigned lfh_zones, lfh_heap, lfh_localdata, zone_off, zone_first, zone_next;
     unsigned ss_ub, ss_agg, ss_bsize, ss_bcount, ss_sizeidx, ss_sizeof;
     unsigned ud_sizeidx, ud_sig, ud_encoff, ud_bitmap, ud_bitmapdata, ud_w7first;
 } lay;
@@ -104,7 +104,6 @@ static lay get_layout(bool is32, int L)
         l.va_reserve = 0x14;
         l.va_busy = 0x18;
         l.va_sizeof = 0x20;
-        l.lfh_region = 0x2000;
         l.zone_off = 0x1000;
         if (L == L_W7) {
             l.lfh_zones = 0x18;
@@ -214,7 +213,6 @@ static lay get_layout(bool is32, int L)
         l.va_reserve = 0x28;
         l.va_busy = 0x30;
         l.va_sizeof = 0x40;
-        l.lfh_region = 0x4000;
         l.zone_off = 0x2000;
         if (L == L_W7) {
             l.lfh_zones = 0x28;
@@ -252,6 +250,10 @@ static lay get_layout(bool is32, int L)
     }
     return l;
 }
+
+/* The LFH front end's own allocation (_LFH_HEAP + subsegment zones). */
+#define LFH_RESERVE(is32) ((is32) ? 0x35000ull : 0x32000ull)
+#define LFH_COMMIT 0x7000ull
 
 /* ---- small helpers ---- */
 
@@ -704,10 +706,11 @@ sim_heap *sim_build_nt_heap(sim_proc *p, sim_rng *r, bool is32, int layout,
 
     /* LFH */
     if (nlp) {
+        /* reserved 212 KB (x86) / 200 KB (x64), 28 KB committed: see ntheap-sim.md, Counters */
         sim_alloc *a =
-            sim_reserve(p, heap + 0x10000, L.lfh_region, MEM_PRIVATE, PAGE_READWRITE, "LFH");
+            sim_reserve(p, heap + 0x10000, LFH_RESERVE(is32), MEM_PRIVATE, PAGE_READWRITE, "LFH");
         a->capture_all = true;
-        sim_commit(p, a->base, L.lfh_region, PAGE_READWRITE);
+        sim_commit(p, a->base, LFH_COMMIT, PAGE_READWRITE);
         uint64_t lfh = a->base, zone = lfh + L.zone_off;
         h->lfh = lfh;
         sim_wptr(p, lfh + L.lfh_heap, ps, heap);
@@ -792,7 +795,7 @@ sim_heap *sim_build_nt_heap(sim_proc *p, sim_rng *r, bool is32, int layout,
         h->nsubs = (size_t)nlp;
         if (layout == L_W7) {
             sim_wptr(p, zone + L.zone_next, ps, zone + L.zone_first + (uint64_t)nlp * L.ss_sizeof);
-            sim_wptr(p, zone + L.zone_next + ps, ps, lfh + L.lfh_region);
+            sim_wptr(p, zone + L.zone_next + ps, ps, lfh + LFH_COMMIT);
         } else {
             sim_w32(p, zone + L.zone_next, (uint32_t)nlp);
         }
@@ -834,14 +837,22 @@ sim_heap *sim_build_nt_heap(sim_proc *p, sim_rng *r, bool is32, int layout,
         h->c_reserved += g->last - g->addr;
         h->c_committed += g->committed;
         h->c_ucrs += (uint32_t)g->nucr;
-        for (int k = 0; k < g->nucr; k++)
-            if (g->ucr[k].size >= 0x10000)
-                h->c_large_ucr += g->ucr[k].size;
+    }
+    if (h->lfh) {
+        h->c_reserved += LFH_RESERVE(is32);
+        h->c_committed += LFH_COMMIT;
+        h->c_large_ucr += LFH_RESERVE(is32);
     }
     for (size_t i = 0; i < h->nva; i++)
         h->c_va += h->va[i].commit;
     h->c_lock_coll = (uint32_t)rng_range(r, 0, 0x30);
     if (spec->seed_counters) {
+        /* the seed's row must follow from the model (segments + LFH region), not be pasted */
+        if (h->c_reserved != spec->c_reserved || h->c_committed != spec->c_committed ||
+            h->c_large_ucr != spec->c_large_ucr)
+            sim_die("seed counters: model gives reserved %llu committed %llu large %llu",
+                    (unsigned long long)h->c_reserved, (unsigned long long)h->c_committed,
+                    (unsigned long long)h->c_large_ucr);
         h->seed_counters = true;
         h->c_reserved = spec->c_reserved;
         h->c_committed = spec->c_committed;
@@ -1235,6 +1246,8 @@ cJSON *sim_heap_json(const sim_heap *h)
     if (h->lfh) {
         cJSON *l = cJSON_AddObjectToObject(o, "lfh");
         jhex(l, "address", h->lfh);
+        jnum(l, "region_reserve", LFH_RESERVE(h->is32));
+        jnum(l, "region_committed", LFH_COMMIT);
         cJSON *ss = cJSON_AddArrayToObject(l, "subsegments");
         for (size_t i = 0; i < h->nsubs; i++) {
             const sim_subseg *sg = &h->subs[i];
