@@ -22,6 +22,7 @@
     X(summary, "where the memory went: WinDbg !address -summary")                                  \
     X(regions, "region list with filters and size histograms: WinDbg !address -f:")                \
     X(threads, "threads: id, TEB, stack range, priority, PC/SP, like WinDbg ~")                    \
+    X(heap, "NT heaps: WinDbg !heap -s, -m, -stat, -a, -x (no symbols)")                           \
     X(search, "search memory for text, bytes or values: WinDbg s -a/-u/-b/-d")                     \
     X(extract, "write memory ranges or regions to files: WinDbg .writemem")                        \
     X(profile, "what content a set of regions holds (text, HTML/JS, pointers, strings)")           \
