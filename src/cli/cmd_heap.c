@@ -278,6 +278,7 @@ int cmd_heap(ds_cli *cli, int argc, char **argv)
             arr = cJSON_AddArrayToObject(res, "heaps");
         }
         bool first = true;
+        unsigned last = 0;
         for (size_t i = 0; i < set.nheaps; i++) {
             const ds_heap *h = &set.heaps[i];
             if (have_heap && heap && h->addr != heap)
@@ -285,6 +286,8 @@ int cmd_heap(ds_cli *cli, int argc, char **argv)
             if (!cli->json && !first)
                 fputc('\n', stdout);
             first = false;
+            if (!cli->json)
+                ds_heap_section_text(stdout, &set, h, &last);
             if (h->kind != DS_HEAP_NT) {
                 if (cli->json)
                     cJSON_AddItemToArray(arr, ds_heap_stat_skip_json(h));

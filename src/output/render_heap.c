@@ -83,6 +83,15 @@ static bool selected(const ds_heap_view *v, const ds_heap *h)
     return !v->only_heap || v->only_heap == h->addr;
 }
 
+void ds_heap_section_text(FILE *f, const ds_heap_set *s, const ds_heap *h, unsigned *last_bits)
+{
+    if (!s->wow64 || h->bits == *last_bits)
+        return;
+    *last_bits = h->bits;
+    fprintf(f, "%s heaps (PEB%s at 0x%" PRIx64 "):\n", h->bits == 64 ? "64-bit" : "32-bit",
+            h->bits == 64 ? "" : "32", h->bits == 64 ? s->peb : s->peb32);
+}
+
 static bool is_busy(const ds_heap_entry *e)
 {
     return e->kind == DS_HEAP_ENTRY_BUSY || e->kind == DS_HEAP_ENTRY_INTERNAL ||
@@ -539,9 +548,11 @@ void ds_heap_segments_text(FILE *f, const ds_heap_view *v)
 {
     const ds_heap_set *s = v->set;
     bool any = false;
+    unsigned last = 0;
     index_header(f);
     for (size_t i = 0; i < s->nheaps; i++)
         if (selected(v, &s->heaps[i])) {
+            ds_heap_section_text(f, s, &s->heaps[i], &last);
             heap_m_text(f, &s->heaps[i], true);
             any = true;
         }
@@ -778,11 +789,13 @@ void ds_heap_entries_text(FILE *f, const ds_heap_view *v, const ds_heap_entry_fi
     const ds_heap_set *s = v->set;
     entry_walk w = {flt, 0, 0};
     bool any = false;
+    unsigned last = 0;
     index_header(f);
     for (size_t i = 0; i < s->nheaps; i++)
         if (selected(v, &s->heaps[i])) {
             if (any)
                 fputc('\n', f);
+            ds_heap_section_text(f, s, &s->heaps[i], &last);
             heap_entries_text(f, &s->heaps[i], &w);
             any = true;
         }

@@ -46,6 +46,10 @@ const char *ds_heap_stat_order_key(ds_heap_stat_order o); /* "total", "count", "
  * (Counters.TotalMemoryReserved minus Counters.TotalMemoryLargeUCR, nt-heap.md §3). */
 uint64_t ds_heap_virt_bytes(const ds_heap *h);
 
+/* WoW64 dumps: "64-bit heaps (PEB at ...):" / "32-bit heaps (PEB32 at ...):" before the first heap
+ * of each pointer size (*last_bits: 0 at the start, then the size of the last heap printed). */
+void ds_heap_section_text(FILE *f, const ds_heap_set *s, const ds_heap *h, unsigned *last_bits);
+
 /* heap -s: "NT HEAP STATS BELOW" banner, LFH Key, termination, the table (one per pointer size on
  * WoW64), heaps that are not NT heaps, segment heaps, issues. */
 void ds_heap_summary_text(FILE *f, const ds_heap_view *v);
