@@ -55,8 +55,9 @@ typedef struct ds_heap_walk {
     const ds_heap_layout *lo;
     ds_heap *h;
     bool keep_entries;
-    size_t cap_entries, cap_issues, cap_segments, cap_vblocks, cap_subsegments;
-    uint8_t key[8]; /* header key bytes (zero when not encoded) */
+    size_t cap_entries, cap_issues, cap_segments, cap_vblocks, cap_subsegments, cap_ucrs;
+    uint64_t walked_entries; /* backend entries stepped over (bounded by MAX_WALKED_ENTRIES) */
+    uint8_t key[8];          /* header key bytes (zero when not encoded) */
     uint32_t os_build;
 } ds_heap_walk;
 
@@ -67,6 +68,7 @@ bool ds_heap_entry_add(ds_heap_walk *w, const ds_heap_entry *e);
 
 /* A decoded 8-byte _HEAP_ENTRY header. */
 typedef struct ds_heap_hdr {
+    bool raw_zero; /* the 8 header bytes read as zero before decoding (zero-filled memory) */
     uint16_t size; /* granules */
     uint8_t flags, tag;
     uint16_t prev_size;

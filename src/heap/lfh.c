@@ -15,6 +15,8 @@
 
 #include "base/util.h"
 
+#define LFH_KEY_BUDGET (1ull << 24)
+
 typedef struct cand {
     uint64_t container, csize; /* backend block and its size */
     uint64_t ub, ss;
@@ -131,15 +133,26 @@ static ds_mem_status unused_byte(ds_heap_walk *w, uint64_t blk, uint8_t *u)
 
 /* W8+: does key decode c consistently (stride, first offset in range and aligned, every busy
  * block's header carrying the LFH bit and a possible unused count)? *fo receives the offset. */
-static bool key_fits(ds_heap_walk *w, const cand *c, uint32_t key, uint32_t *fo)
+static bool cheap_fits(ds_heap_walk *w, const cand *c, uint32_t key)
 {
     uint32_t p = c->x ^ key;
     uint32_t f = p & 0xffff;
-    if ((p >> 16) != c->stride || f < c->min_fo || f > c->max_fo || f % w->lo->gran)
+    return (p >> 16) == c->stride && f >= c->min_fo && f <= c->max_fo && !(f % w->lo->gran);
+}
+
+static bool key_fits(ds_heap_walk *w, const cand *c, uint32_t key, uint32_t *fo, uint64_t *budget)
+{
+    uint32_t f = (c->x ^ key) & 0xffff;
+    if (!cheap_fits(w, c, key))
         return false;
     for (uint32_t i = 0; i < c->count; i++) {
         if (!bit(c, i))
             continue;
+        if (budget) {
+            if (!*budget)
+                return false;
+            --*budget;
+        }
         uint8_t u = 0;
         if (unused_byte(w, c->ub + f + (uint64_t)i * c->stride, &u) != DS_MEM_OK || !(u & 0x80) ||
             (u & 0x3f) > c->stride || (u & 0x3f) < w->lo->gran)
@@ -210,22 +223,26 @@ void ds_heap_lfh_walk(ds_heap_walk *w, const uint64_t *containers, const uint64_
         /* solve from the first UserBlocks: try each possible first offset */
         size_t found = 0;
         uint32_t fo_tmp = 0;
+        uint64_t budget = LFH_KEY_BUDGET; /* header reads for the whole search */
         for (uint32_t fo0 = cs[0].min_fo; fo0 <= cs[0].max_fo && found < 2; fo0 += w->lo->gran) {
             uint32_t k = cs[0].x ^ (cs[0].stride << 16 | fo0);
             bool all = true;
+            for (size_t i = 0; i < nc && all; i++) /* cheap checks on every UserBlocks first */
+                all = cheap_fits(w, &cs[i], k);
             for (size_t i = 0; i < nc && all; i++)
-                all = key_fits(w, &cs[i], k, &fo_tmp);
+                all = key_fits(w, &cs[i], k, &fo_tmp, &budget);
             if (all) {
                 if (!found)
                     key = k;
                 found++;
             }
         }
-        if (found != 1) {
+        if (found != 1 || !budget) { /* an exhausted budget leaves other keys unchecked */
             snprintf(l->why, sizeof l->why,
-                     found ? "LFH key ambiguous: more than one key decodes all %zu UserBlocks"
-                           : "LFH key not recovered: no key decodes all %zu UserBlocks "
-                             "consistently",
+                     !budget ? "LFH key search stopped at its work bound (%zu UserBlocks)"
+                     : found ? "LFH key ambiguous: more than one key decodes all %zu UserBlocks"
+                             : "LFH key not recovered: no key decodes all %zu UserBlocks "
+                               "consistently",
                      nc);
             for (size_t i = 0; i < nc; i++)
                 free(cs[i].bitmap);
@@ -240,7 +257,7 @@ void ds_heap_lfh_walk(ds_heap_walk *w, const uint64_t *containers, const uint64_
         ds_heap_lfh_subsegment *s = &l->subsegments[i];
         uint32_t fo = c->min_fo;
         if (!w7)
-            key_fits(w, c, key, &fo);
+            key_fits(w, c, key, &fo, NULL);
         s->first_offset = fo;
         s->walked = true;
         for (uint32_t b = 0; b < c->count; b++) {

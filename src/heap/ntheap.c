@@ -18,6 +18,8 @@
 #define MAX_VBLOCKS (1u << 22)
 #define MAX_FREE_LIST (1u << 26)
 #define MAX_KEPT_ENTRIES (1u << 25)
+#define MAX_WALKED_ENTRIES (1ull << 28) /* per heap: a hostile segment cannot make a walk endless  \
+                                         */
 
 /* ---- small helpers ---- */
 
@@ -95,6 +97,7 @@ ds_mem_status ds_heap_read_hdr(ds_heap_walk *w, uint64_t entry, ds_heap_hdr *out
         if (s != DS_MEM_OK)
             return s == DS_MEM_PARTIAL ? DS_MEM_NOT_CAPTURED : s;
     }
+    out->raw_zero = !(b[0] | b[1] | b[2] | b[3] | b[4] | b[5] | b[6] | b[7]);
     for (int i = 0; i < 8; i++)
         b[i] ^= w->key[i];
     out->size = (uint16_t)(b[0] | b[1] << 8);
@@ -222,12 +225,8 @@ static void on_ucr(ds_heap_walk *w, uint64_t elem, void *arg)
         return;
     }
     ds_heap_ucr u = {addr, size};
-    size_t cap = s->nucrs; /* exact-size growth is fine: the count is known (<= MAX_UCRS) */
-    ds_heap_ucr *p = realloc(s->ucrs, (cap + 1) * sizeof *p);
-    if (!p)
+    if (!DS_PUSH(s->ucrs, s->nucrs, w->cap_ucrs, u))
         return;
-    s->ucrs = p;
-    s->ucrs[s->nucrs++] = u;
     if (size > s->largest_ucr)
         s->largest_ucr = size;
 }
@@ -279,6 +278,11 @@ static void walk_segment_entries(ds_heap_walk *w, size_t si, containers *ct)
             continue;
         }
         uint64_t limit = u < s->nucrs ? s->ucrs[u].addr : end;
+        if (++w->walked_entries > MAX_WALKED_ENTRIES) {
+            ds_heap_issue_add(w, DS_HEAP_ISSUE_LIMIT, cur, "entry walk stopped after %llu entries",
+                              (unsigned long long)MAX_WALKED_ENTRIES);
+            return;
+        }
         ds_heap_hdr hd;
         if (ds_heap_read_hdr(w, cur, &hd) != DS_MEM_OK) {
             ds_heap_issue_add(w, DS_HEAP_ISSUE_NOT_IN_DUMP, cur,
@@ -289,6 +293,13 @@ static void walk_segment_entries(ds_heap_walk *w, size_t si, containers *ct)
             continue;
         }
         uint64_t size = (uint64_t)hd.size * gran;
+        if (hd.raw_zero) { /* zero-filled memory: no entry here */
+            ds_heap_issue_add(w, DS_HEAP_ISSUE_BAD_SIZE, cur,
+                              "zero-filled header; resuming at 0x%llx", (unsigned long long)limit);
+            cur = limit;
+            expect = -1;
+            continue;
+        }
         if (!hd.checksum_ok) {
             bool ok = size && size <= limit - cur && next_confirms(w, cur + size, limit, hd.size);
             ds_heap_issue_add(w, DS_HEAP_ISSUE_CHECKSUM, cur,
@@ -409,6 +420,7 @@ static void on_segment(ds_heap_walk *w, uint64_t elem, void *arg)
     uint64_t unc = (uint64_t)s.uncommitted_pages * PAGE;
     s.committed = span >= unc ? span - unc : 0;
     size_t nu = list_count(w, seg + lo->seg_ucr_list, MAX_UCRS, "UCR", lo->ucr_seg_entry);
+    w->cap_ucrs = 0; /* s.ucrs starts empty: its capacity is tracked here while it is filled */
     list_each(w, seg + lo->seg_ucr_list, nu, "UCR", on_ucr, &s);
     if (s.nucrs > 1)
         qsort(s.ucrs, s.nucrs, sizeof *s.ucrs, cmp_ucr);
