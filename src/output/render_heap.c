@@ -936,6 +936,7 @@ cJSON *ds_heap_stat_json(const ds_heap *h, const ds_heap_stat *st, ds_heap_stat_
         cJSON_AddItemToArray(rows, ro);
     }
     cJSON_AddItemToObject(hj, "lfh", lfh_json(h));
+    cJSON_AddNullToObject(hj, "segment_heap");
     heap_issues_json(hj, h);
     return hj;
 }
@@ -944,6 +945,7 @@ cJSON *ds_heap_stat_skip_json(const ds_heap *h)
 {
     cJSON *hj = heap_base_json(h);
     cJSON_AddNullToObject(hj, "rows");
+    cJSON_AddItemToObject(hj, "lfh", lfh_json(h));
     cJSON_AddItemToObject(hj, "segment_heap",
                           h->kind == DS_HEAP_SEGMENT ? segheap_json(&h->seg) : cJSON_CreateNull());
     heap_issues_json(hj, h);
