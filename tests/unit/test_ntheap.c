@@ -3,6 +3,9 @@
  * total, `-stat` row and expected issue of every variant. The simulator is written independently
  * from the same reference (nt-heap.md); its truth is what it wrote, not what we read.
  * Skips (77) when DS_NTHEAP_DIR is not set. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mkstemp, fdopen */
+#endif
 #include "dstest.h"
 
 #include <dirent.h>
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dumpsleuth/dump.h"
 #include "dumpsleuth/ntheap.h"
@@ -700,6 +704,70 @@ static void variants(void **state)
     assert_int_equal(total, 0);
 }
 
+/* W8+ LFH whose key cannot be confirmed: one UserBlocks' EncodedOffsets is damaged (its stride
+ * bits no longer match the subsegment), so no single key decodes every UserBlocks. The walker must
+ * then report the LFH as not walked, with a reason, and count no LFH block at all (the backend
+ * walk is unaffected). The dump is the w10-x64 variant patched in a temporary copy. */
+static void lfh_key_unconfirmed(void **state)
+{
+    (void)state;
+    char dp[4096], tp[4096];
+    snprintf(dp, sizeof dp, "%s/w10-x64.dmp", g_dir);
+    snprintf(tp, sizeof tp, "%s/w10-x64.truth.json", g_dir);
+    cJSON *truth = dstest_load_json(tp);
+    const cJSON *th = cJSON_GetArrayItem(item(truth, "heaps"), 0);
+    const cJSON *ss = cJSON_GetArrayItem(item(item(th, "lfh"), "subsegments"), 1);
+    assert_non_null(ss);
+    uint64_t ub = num(ss, "userblocks");
+    size_t len = 0;
+    uint8_t *buf = dstest_read_file(dp, &len);
+    assert_non_null(buf);
+    /* file offset of UserBlocks+0x18 (x64 EncodedOffsets, nt-heap.md §4) through the dump's view */
+    ds_dump *d = NULL;
+    assert_int_equal(ds_dump_open(dp, &d, NULL), DS_OK);
+    ds_mem_status ms;
+    const ds_range *r = ds_vmem_find(&d->vm, ub + 0x18, &ms);
+    assert_non_null(r);
+    assert_int_equal(r->kind, DS_RANGE_DATA);
+    uint64_t off = r->file_off + (ub + 0x18 - r->va);
+    ds_dump_close(d);
+    assert_true(off + 4 <= len);
+    buf[off + 2] ^= 0x10; /* BlockStride (high u16) changes by 0x10 */
+    char tmp[] = "/tmp/ds_ntheap_lfh_XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+    assert_int_equal(ds_dump_open(tmp, &d, NULL), DS_OK);
+    ds_heap_set set;
+    ds_heap_options o = {.entries = true};
+    ds_heaps_open(d, &o, &set, NULL);
+    const ds_heap *h = &set.heaps[0];
+    assert_int_equal(h->addr, num(th, "address"));
+    assert_true(h->lfh.present);
+    assert_false(h->lfh.walked);
+    assert_false(h->lfh.key_recovered);
+    assert_non_null(strstr(h->lfh.why, "key"));
+    assert_int_equal(h->lfh.busy_blocks, 0);
+    assert_int_equal(h->lfh.free_blocks, 0);
+    for (size_t i = 0; i < h->nentries; i++)
+        assert_true(h->entries[i].kind != DS_HEAP_ENTRY_LFH_BUSY &&
+                    h->entries[i].kind != DS_HEAP_ENTRY_LFH_FREE);
+    for (size_t i = 0; i < h->lfh.nsubsegments; i++)
+        assert_false(h->lfh.subsegments[i].walked);
+    /* the backend is what the truth says */
+    EQ("backend busy", h->busy_blocks,
+       num(item(th, "totals"), "backend_busy_blocks") + num(item(th, "totals"), "va_blocks"));
+    assert_int_equal(g_fail, 0);
+    ds_heaps_close(&set);
+    ds_dump_close(d);
+    unlink(tmp);
+    cJSON_Delete(truth);
+}
+
 int main(void)
 {
     g_dir = getenv("DS_NTHEAP_DIR");
@@ -707,6 +775,7 @@ int main(void)
         fprintf(stderr, "SKIP: DS_NTHEAP_DIR not set (simulated NT-heap dumps)\n");
         return DSTEST_SKIP;
     }
-    const struct CMUnitTest tests[] = {cmocka_unit_test(variants)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(variants),
+                                       cmocka_unit_test(lfh_key_unconfirmed)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
