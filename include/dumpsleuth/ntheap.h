@@ -11,7 +11,8 @@
  * docs/internals/layouts.md lists every offset and its public source.
  *
  * Contract changes since the first draft (additions only): ds_heap_options.lists_only,
- * ds_heap_vblock.header_ok, ds_heap_lfh_subsegment.first_offset / walked, ds_heap.unlisted. */
+ * ds_heap_vblock.header_ok, ds_heap_lfh_subsegment.first_offset / walked, ds_heap.unlisted,
+ * ds_heap_segheap.large_* (segment-heap large blocks). */
 #ifndef DUMPSLEUTH_NTHEAP_H
 #define DUMPSLEUTH_NTHEAP_H
 
@@ -136,6 +137,14 @@ typedef struct ds_heap_lfh {
     uint64_t busy_blocks, busy_bytes, free_blocks, free_bytes;
 } ds_heap_lfh;
 
+/* A segment heap's large block (_HEAP_LARGE_ALLOC_DATA in LargeAllocMetadata). */
+typedef struct ds_heap_large_block {
+    uint64_t addr;            /* VirtualAddress without its low 16 bits (the user data) */
+    uint64_t allocated_pages; /* AllocatedPages */
+    uint32_t unused;          /* UnusedBytes (the low 16 bits of VirtualAddress) */
+    uint64_t user_size;       /* AllocatedPages * 4 KB - UnusedBytes */
+} ds_heap_large_block;
+
 /* Segment heap summary (nt-heap.md §5); bytes. */
 typedef struct ds_heap_segheap {
     uint32_t global_flags;
@@ -143,6 +152,10 @@ typedef struct ds_heap_segheap {
     uint64_t large_reserved, large_committed;
     uint32_t segment_count[2];
     char not_walked[160]; /* what is not walked and why */
+    bool large_walked;    /* the large-block tree was walked completely (plain links) */
+    ds_heap_large_block *large_blocks; /* in address order (what was read, even if incomplete) */
+    size_t nlarge;
+    char large_why[120]; /* why the large blocks were not (completely) walked, or "" */
 } ds_heap_segheap;
 
 /* !heap -s counters, as WinDbg derives them (bytes unless noted). */

@@ -139,6 +139,9 @@ static void annotate_heaps(ds_dump *d, ds_classifier *c)
         const ds_heap *h = &set.heaps[i];
         uint8_t bits = h->bits == 32 && set.wow64 ? 32 : (w ? 64 : 0);
         mark_alloc_of(d, c, h->addr, DS_USE_HEAP, bits, PRIO_HEAP, DS_DETAIL_HEAP, h->addr, NULL);
+        for (size_t b = 0; h->kind == DS_HEAP_SEGMENT && b < h->seg.nlarge; b++)
+            mark_alloc_of(d, c, h->seg.large_blocks[b].addr, DS_USE_HEAP, bits, PRIO_HEAP,
+                          DS_DETAIL_HEAP, h->addr, "segment heap large block");
         if (h->kind != DS_HEAP_NT)
             continue; /* not an NT heap we can verify (e.g. Wine's): only its first allocation */
         for (size_t s = 0; s < h->nsegments; s++) {

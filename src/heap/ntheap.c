@@ -18,8 +18,9 @@
 #define MAX_VBLOCKS (1u << 22)
 #define MAX_FREE_LIST (1u << 26)
 #define MAX_KEPT_ENTRIES (1u << 25)
-#define MAX_WALKED_ENTRIES (1ull << 28) /* per heap: a hostile segment cannot make a walk endless  \
-                                         */
+#define MAX_WALKED_ENTRIES                                                                         \
+    (1ull << 28) /* per heap: a hostile segment cannot make a walk endless                         \
+                  */
 
 /* ---- small helpers ---- */
 
@@ -803,6 +804,7 @@ void ds_heaps_close(ds_heap_set *set)
         free(h->vblocks);
         free(h->entries);
         free(h->lfh.subsegments);
+        free(h->seg.large_blocks);
         free(h->issues);
     }
     free(set->heaps);

@@ -130,6 +130,21 @@ static void check_segheap(const ds_heap *h, const cJSON *th)
        num(th, "segment_count"));
     if (!s->not_walked[0])
         MISMATCH("segment heap: no 'not walked' statement");
+    /* large blocks (plain tree links in the simulator): all of them, in address order */
+    EQ("segheap large walked", s->large_walked, 1);
+    const cJSON *lb;
+    size_t k = 0;
+    cJSON_ArrayForEach(lb, item(th, "large_blocks"))
+    {
+        if (k < s->nlarge) {
+            EQ("large block address", s->large_blocks[k].addr, num(lb, "address"));
+            EQ("large block user_size", s->large_blocks[k].user_size, num(lb, "user_size"));
+            EQ("large block pages", s->large_blocks[k].allocated_pages, num(lb, "allocated_pages"));
+            EQ("large block unused", s->large_blocks[k].unused, num(lb, "unused_bytes"));
+        }
+        k++;
+    }
+    EQ("large block count", s->nlarge, k);
 }
 
 static void check_segments(const ds_heap *h, const cJSON *th, bool corrupt)
@@ -612,9 +627,11 @@ static void check_regions(const char *dir, const char *variant)
     {
         uint8_t bits = wow ? (uint8_t)num(th, "bits") : 0;
         expect_heap_class(&m, num(th, "address"), bits, "heap");
+        const cJSON *x;
+        cJSON_ArrayForEach(x, item(th, "large_blocks"))
+            expect_heap_class(&m, num(x, "address"), bits, "segment heap large block");
         if (strcmp(str(th, "kind"), "nt"))
             continue;
-        const cJSON *x;
         cJSON_ArrayForEach(x, item(th, "segments"))
         {
             if (!reliable(x))
