@@ -13,6 +13,11 @@ if [ -d ../shared/corpus ]; then cp ../shared/corpus/*.dmp "$seeds/minidump/"; f
 for f in fixtures/work/*.core; do [ -f "$f" ] && head -c 1048576 "$f" > "$seeds/elfcore/$(basename "$f")"; done
 cp tests/data/elf/*.core "$seeds/elfcore/" 2>/dev/null || true
 cp tests/data/pe/*.dll tests/data/pe/*.exe "$seeds/pe/" 2>/dev/null || true
+# fuzz_ntheap: the minidump seeds plus the simulated NT-heap dumps of a test build (up to 4 MB)
+mkdir -p "$seeds/ntheap" && cp "$seeds"/minidump/* "$seeds/ntheap/" 2>/dev/null || true
+for f in build*/ntheap/*.dmp; do
+  [ -f "$f" ] && [ "$(stat -c %s "$f")" -le 4194304 ] && cp "$f" "$seeds/ntheap/$(basename "$f")"
+done
 for t in build-fuzz/fuzz/fuzz_*; do
   [ -x "$t" ] || continue
   name=$(basename "$t"); kind=${name#fuzz_}
