@@ -278,6 +278,13 @@ static void segheap_table_text(FILE *f, const ds_heap_view *v)
                 g->committed / 1024, g->free_committed / 1024, g->lfh_free_committed / 1024,
                 g->large_reserved / 1024, g->large_committed / 1024,
                 g->segment_count[0] + g->segment_count[1]);
+        if (g->nlarge || g->large_walked) {
+            uint64_t lb = 0;
+            for (size_t k = 0; k < g->nlarge; k++)
+                lb += g->large_blocks[k].user_size;
+            fprintf(f, "%16s   large blocks: %zu, %" PRIu64 " bytes requested%s\n", "", g->nlarge,
+                    lb, g->large_walked ? "" : " (incomplete)");
+        }
         if (g->not_walked[0])
             fprintf(f, "%16s   not walked: %s\n", "", g->not_walked);
     }
@@ -340,6 +347,18 @@ static cJSON *segheap_json(const ds_heap_segheap *g)
     cJSON_AddItemToArray(sc, cJSON_CreateNumber(g->segment_count[0]));
     cJSON_AddItemToArray(sc, cJSON_CreateNumber(g->segment_count[1]));
     ds_json_add_str_or_null(o, "not_walked", g->not_walked[0] ? g->not_walked : NULL);
+    cJSON_AddBoolToObject(o, "large_walked", g->large_walked);
+    ds_json_add_str_or_null(o, "large_why", g->large_why[0] ? g->large_why : NULL);
+    cJSON *lb = cJSON_AddArrayToObject(o, "large_blocks");
+    for (size_t i = 0; i < g->nlarge; i++) {
+        const ds_heap_large_block *b = &g->large_blocks[i];
+        cJSON *bo = cJSON_CreateObject();
+        ds_json_add_addr(bo, "address", b->addr);
+        ds_json_add_uint(bo, "allocated_pages", b->allocated_pages);
+        ds_json_add_uint(bo, "unused", b->unused);
+        ds_json_add_uint(bo, "user_size", b->user_size);
+        cJSON_AddItemToArray(lb, bo);
+    }
     return o;
 }
 
@@ -506,21 +525,40 @@ static void vblock_text(FILE *f, const ds_heap *h, const ds_heap_vblock *vb)
     fputc('\n', f);
 }
 
+/* A segment heap's large blocks (LargeAllocMetadata), in address order. */
+static void large_blocks_text(FILE *f, const ds_heap *h)
+{
+    char a[24];
+    const ds_heap_segheap *g = &h->seg;
+    if (g->nlarge)
+        fprintf(f, "    Large blocks (LargeAllocMetadata):\n");
+    for (size_t i = 0; i < g->nlarge; i++) {
+        const ds_heap_large_block *b = &g->large_blocks[i];
+        fprintf(f, "        %s: %08" PRIx64 " [pages %" PRIx64 ", unused %" PRIx32 "] - busy\n",
+                P(a, sizeof a, b->addr, h->bits), b->user_size, b->allocated_pages, b->unused);
+    }
+    if (!g->large_walked)
+        fprintf(f, "    Large blocks not (completely) walked: %s\n",
+                g->large_why[0] ? g->large_why : "reason not recorded");
+}
+
 /* Index line, segments, header block, VirtualAlloc list (with_va). */
 static void heap_m_text(FILE *f, const ds_heap *h, bool with_va)
 {
     char a[24], b[24];
     fprintf(f, "%3u:   %08" PRIx64 " \n", h->index + 1, h->addr);
     if (h->kind != DS_HEAP_NT) {
-        not_nt_text(f, h, "    ");
+        if (h->kind != DS_HEAP_SEGMENT)
+            not_nt_text(f, h, "    ");
         if (h->kind == DS_HEAP_SEGMENT) {
             const ds_heap_segheap *g = &h->seg;
             fprintf(f,
-                    "    Segment heap: reserved %08" PRIx64 ", committed %08" PRIx64
+                    "    Segment heap (_SEGMENT_HEAP): reserved %08" PRIx64 ", committed %08" PRIx64
                     ", large blocks reserved %08" PRIx64 ", committed %08" PRIx64 "\n",
                     g->reserved, g->committed, g->large_reserved, g->large_committed);
             if (g->not_walked[0])
                 fprintf(f, "    Not walked: %s\n", g->not_walked);
+            large_blocks_text(f, h);
         }
         issues_text(f, h, "    ");
         return;

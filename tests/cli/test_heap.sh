@@ -77,6 +77,8 @@ for truth in "$dir"/*.truth.json; do
   # segment heaps: the summary from _SEGMENT_HEAP
   eq "$v segment heaps" "$(jq -c '[.result.heaps[] | select(.kind == "segment") | [.address, .segment_heap.reserved, .segment_heap.committed, .segment_heap.large_reserved, .segment_heap.large_committed, (.segment_heap.segment_count | add)]]' "$tmp/s.json")" \
      "$(jq -c '[.heaps[] | select(.kind == "segment") | [.address, .total_reserved_pages * 4096, .total_committed_pages * 4096, .large_reserved_pages * 4096, .large_committed_pages * 4096, .segment_count]]' "$truth")"
+  eq "$v segment heap large blocks" "$(jq -c '[.result.heaps[] | select(.kind == "segment") | .segment_heap.large_blocks[] | [.address, .user_size, .allocated_pages, .unused]]' "$tmp/s.json")" \
+     "$(jq -c '[.heaps[] | select(.kind == "segment") | (.large_blocks // [])[] | [.address, .user_size, .allocated_pages, .unused_bytes]]' "$truth")"
   # issues: each truth issue is reported in its heap, with the address when it is exact
   if [ "$nissues" -gt 0 ]; then
     for k in $(seq 0 $((nissues - 1))); do
