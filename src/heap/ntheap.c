@@ -433,6 +433,24 @@ static void on_segment(ds_heap_walk *w, uint64_t elem, void *arg)
         free(s.ucrs);
 }
 
+/* ---- free lists ---- */
+
+/* Every FreeLists element must be a free entry (decodes, checksum, BUSY clear). */
+static void on_free_entry(ds_heap_walk *w, uint64_t elem, void *arg)
+{
+    (void)arg;
+    uint64_t entry = elem - w->lo->free_link;
+    ds_heap_hdr hd;
+    if (ds_heap_read_hdr(w, entry, &hd) != DS_MEM_OK)
+        return; /* the link was readable; a header straddling a missing page is reported by the
+                   entry walk */
+    if (!hd.checksum_ok || (hd.flags & 0x01) || !hd.size)
+        ds_heap_issue_add(w, DS_HEAP_ISSUE_LIST_LINK, entry,
+                          "FreeLists element 0x%llx is not a free entry (flags 0x%02x%s)",
+                          (unsigned long long)entry, hd.flags,
+                          hd.checksum_ok ? "" : ", bad checksum");
+}
+
 /* ---- VA blocks ---- */
 
 static void on_vblock(ds_heap_walk *w, uint64_t va, void *arg)
@@ -624,8 +642,9 @@ static void walk_nt_heap(ds_heap_set *set, ds_heap *h, const ds_heap_layout *lo,
     memset(&ct, 0, sizeof ct);
     if (!opt || !opt->lists_only) {
         /* free lists: every free backend block below VirtualMemoryThreshold is on FreeLists */
-        k->free_list_length =
-            (uint32_t)list_count(&w, a + lo->free_lists, MAX_FREE_LIST, "FreeLists", lo->free_link);
+        size_t nf = list_count(&w, a + lo->free_lists, MAX_FREE_LIST, "FreeLists", lo->free_link);
+        k->free_list_length = (uint32_t)nf;
+        list_each(&w, a + lo->free_lists, nf, "FreeLists", on_free_entry, NULL);
         /* backend entries, segment by segment */
         for (size_t i = 0; i < h->nsegments; i++)
             walk_segment_entries(&w, i, &ct);

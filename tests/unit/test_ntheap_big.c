@@ -174,6 +174,24 @@ static void big_heap(void **state)
     /* generous bound for Debug/sanitizer builds; a release build walks this in well under 1 s */
     assert_true(secs < 20.0);
 
+    /* a busy entry on the free list is reported at its address (the entry walk counts it busy) */
+    uint64_t fl = 0;
+    memcpy(&fl, mem + 0x150, 8);
+    for (int i = 0; i < 10; i++)
+        memcpy(&fl, mem + (fl - HEAP), 8);
+    uint64_t victim = fl - 0x10 - HEAP; /* the entry of the 11th free link */
+    uint8_t saved[8];
+    memcpy(saved, mem + victim + 8, 8);
+    entry(victim, 2, 0x01, 3, 16); /* free entries are 2 granules, after a 3-granule one */
+    assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_E_PARTIAL);
+    h = &set.heaps[0];
+    assert_int_equal(h->nissues, 1);
+    assert_int_equal(h->issues[0].kind, DS_HEAP_ISSUE_LIST_LINK);
+    assert_int_equal(h->issues[0].addr, HEAP + victim);
+    assert_int_equal(h->busy_blocks, nbusy + 1);
+    ds_heaps_close(&set);
+    memcpy(mem + victim + 8, saved, 8);
+
     /* a cycle in the middle of the free list: counted once, reported, no hang */
     uint64_t head = 0;
     memcpy(&head, mem + 0x150, 8); /* first free link */
