@@ -34,6 +34,7 @@ typedef struct ds_heap_layout {
     /* _HEAP_VIRTUAL_ALLOC_ENTRY */
     uint32_t va_commit, va_reserve, va_busy, va_user;
     /* LFH: _HEAP_SUBSEGMENT / _HEAP_USERDATA_HEADER */
+    uint32_t lfh_heap; /* _LFH_HEAP.Heap (layout check only) */
     uint32_t ss_user_blocks, ss_depth, ss_block_size, ss_block_count;
     uint32_t ub_signature, ub_encoded_offsets, ub_bitmap_size, ub_bitmap_buffer, ub_bitmap_data,
         ub_first_w7;

@@ -22,9 +22,9 @@
     .decommit_block = 0x6c, .decommit_total = 0x70, .max_alloc = 0x78, .lock_variable = 0xc8
 /* x86 LFH W8+ (subsegment: S3 1809; userdata header: computed from S7) */
 #define X86_LFH_W8                                                                                 \
-    .ss_depth = 0x10, .ss_block_size = 0x14, .ss_block_count = 0x18, .ub_signature = 0x0c,         \
-    .ub_encoded_offsets = 0x10, .ub_bitmap_size = 0x14, .ub_bitmap_buffer = 0x18,                  \
-    .ub_bitmap_data = 0x1c
+    .lfh_heap = 0x0c, .ss_depth = 0x10, .ss_block_size = 0x14, .ss_block_count = 0x18,             \
+    .ub_signature = 0x0c, .ub_encoded_offsets = 0x10, .ub_bitmap_size = 0x14,                      \
+    .ub_bitmap_buffer = 0x18, .ub_bitmap_data = 0x1c
 
 #define X64_COMMON                                                                                 \
     .ps = 8, .gran = 16, .seg_sig = 0x10, .seg_list_entry = 0x18, .seg_base = 0x30,                \
@@ -41,9 +41,9 @@
     .free_lists = 0x150, .decommit_block = 0xb0, .decommit_total = 0xb8, .max_alloc = 0xc8,        \
     .lock_variable = 0x160
 #define X64_LFH_W8                                                                                 \
-    .ss_depth = 0x20, .ss_block_size = 0x24, .ss_block_count = 0x28, .ub_signature = 0x14,         \
-    .ub_encoded_offsets = 0x18, .ub_bitmap_size = 0x20, .ub_bitmap_buffer = 0x28,                  \
-    .ub_bitmap_data = 0x30
+    .lfh_heap = 0x18, .ss_depth = 0x20, .ss_block_size = 0x24, .ss_block_count = 0x28,             \
+    .ub_signature = 0x14, .ub_encoded_offsets = 0x18, .ub_bitmap_size = 0x20,                      \
+    .ub_bitmap_buffer = 0x28, .ub_bitmap_data = 0x30
 
 static const ds_heap_layout L32[] = {
     {.group = DS_HEAP_LAYOUT_W7,
@@ -65,6 +65,7 @@ static const ds_heap_layout L32[] = {
      .decommit_total = 0x74,
      .max_alloc = 0x7c,
      .lock_variable = 0xcc,
+     .lfh_heap = 0x24,
      .ss_depth = 0x08,
      .ss_block_size = 0x10,
      .ss_block_count = 0x14,
@@ -116,6 +117,7 @@ static const ds_heap_layout L64[] = {
      .decommit_total = 0xc0,
      .max_alloc = 0xd0,
      .lock_variable = 0x168,
+     .lfh_heap = 0x40,
      .ss_depth = 0x10,
      .ss_block_size = 0x18,
      .ss_block_count = 0x1c,

@@ -513,41 +513,63 @@ static bool sigs_ok(ds_dump *d, uint64_t heap, const ds_heap_layout *lo)
            seg == DS_HEAP_SEGMENT_SIGNATURE;
 }
 
-/* Plausibility of the group-specific fields (front end, counters) for a signature-valid layout. */
+/* Plausibility of the group-specific fields (front end, counters) for a signature-valid layout:
+ * W8, 10b and 10c share the signature offsets and differ only further down the _HEAP. */
 static int plausible(ds_dump *d, uint64_t heap, const ds_heap_layout *lo)
 {
+    ds_vmem *vm = &d->vm;
+    unsigned ps = lo->ps;
     int score = 0;
     uint8_t fe = 0xff;
-    uint64_t fep = 0;
-    uint32_t nseg = 0;
-    if (ds_vmem_u8(&d->vm, heap + lo->frontend_type, &fe) == DS_MEM_OK &&
-        ds_vmem_ptr_sized(&d->vm, heap + lo->frontend, lo->ps, &fep) == DS_MEM_OK &&
-        (fe == 0 || fe == 2) && (fe == 2) == (fep != 0))
+    uint64_t fep = 0, back = 0;
+    if (ds_vmem_u8(vm, heap + lo->frontend_type, &fe) == DS_MEM_OK &&
+        ds_vmem_ptr_sized(vm, heap + lo->frontend, ps, &fep) == DS_MEM_OK && (fe == 0 || fe == 2) &&
+        (fe == 2) == (fep != 0)) {
         score += 2;
-    if (ds_vmem_u32(&d->vm, heap + lo->counters + lo->c_total_segments, &nseg) == DS_MEM_OK &&
-        nseg >= 1 && nseg <= MAX_SEGMENTS)
+        /* an LFH front end points back to its heap (_LFH_HEAP.Heap) */
+        if (fe == 2 && ds_vmem_ptr_sized(vm, fep + lo->lfh_heap, ps, &back) == DS_MEM_OK &&
+            back == heap)
+            score += 2;
+    }
+    /* the segments on SegmentList (same offsets in every group of one family) */
+    uint64_t head = heap + lo->seg_list, cur = 0;
+    uint32_t nseg = 0, ucrs = 0;
+    bool listed = ds_vmem_ptr_sized(vm, head, ps, &cur) == DS_MEM_OK;
+    while (listed && cur != head) {
+        uint32_t r = 0;
+        if (!cur || nseg >= 256 ||
+            ds_vmem_u32(vm, cur - lo->seg_list_entry + lo->seg_ucranges, &r) != DS_MEM_OK ||
+            ds_vmem_ptr_sized(vm, cur, ps, &cur) != DS_MEM_OK)
+            listed = false;
+        nseg++;
+        ucrs += r;
+    }
+    uint32_t c_seg = 0, c_ucr = 0;
+    uint64_t res = 0, com = 0, lucr = 0, c = heap + lo->counters;
+    if (ds_vmem_u32(vm, c + lo->c_total_segments, &c_seg) == DS_MEM_OK && listed && c_seg == nseg)
+        score += 2;
+    if (ds_vmem_u32(vm, c + lo->c_total_ucrs, &c_ucr) == DS_MEM_OK && listed && c_ucr == ucrs)
         score++;
-    uint64_t res = 0;
-    if (ds_vmem_ptr_sized(&d->vm, heap + lo->counters + lo->c_reserved, lo->ps, &res) ==
-            DS_MEM_OK &&
-        res && !(res & (PAGE - 1)))
+    if (ds_vmem_ptr_sized(vm, c + lo->c_reserved, ps, &res) == DS_MEM_OK &&
+        ds_vmem_ptr_sized(vm, c + lo->c_committed, ps, &com) == DS_MEM_OK &&
+        ds_vmem_ptr_sized(vm, c + lo->c_large_ucr, ps, &lucr) == DS_MEM_OK && res &&
+        !(res & (PAGE - 1)) && com <= res && lucr <= res)
         score++;
     return score;
 }
 
+/* Every group whose signatures verify is scored; the best wins, the build's group on a tie. */
 static const ds_heap_layout *choose_layout(ds_dump *d, uint64_t heap, unsigned ps,
                                            ds_heap_layout_group hint, char *why, size_t whysz)
 {
     const ds_heap_layout *best = NULL;
     int best_score = -1;
     const ds_heap_layout *h = ds_heap_layout_get(hint, ps);
-    if (h && sigs_ok(d, heap, h) && plausible(d, heap, h) >= 3)
-        return h;
     for (int g = DS_HEAP_LAYOUT_10C; g >= DS_HEAP_LAYOUT_W7; g--) {
         const ds_heap_layout *lo = ds_heap_layout_get((ds_heap_layout_group)g, ps);
         if (!sigs_ok(d, heap, lo))
             continue;
-        int sc = plausible(d, heap, lo) + (lo == h ? 1 : 0);
+        int sc = 2 * plausible(d, heap, lo) + (lo == h ? 1 : 0);
         if (sc > best_score) {
             best = lo;
             best_score = sc;

@@ -786,6 +786,48 @@ static void lfh_key_unconfirmed(void **state)
     cJSON_Delete(truth);
 }
 
+/* The layout is verified on the data: with a wrong OS build the walker must still pick the
+ * heap's real group (signatures, front end and counters) and walk it exactly. */
+static void wrong_build(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *variant;
+        uint32_t fake_build;
+    } cases[] = {{"w10-x64", 17134}, {"w10-x64", 9600}, {"w10-x64", 7601}, {"w10b-x64", 19041},
+                 {"w8-x64", 19041},  {"w7-x64", 19041}, {"w10-x86", 7601}, {"w7-x86", 9200}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char dp[4096], tp[4096];
+        snprintf(dp, sizeof dp, "%s/%s.dmp", g_dir, cases[c].variant);
+        snprintf(tp, sizeof tp, "%s/%s.truth.json", g_dir, cases[c].variant);
+        cJSON *truth = dstest_load_json(tp);
+        ds_dump *d = NULL;
+        assert_int_equal(ds_dump_open(dp, &d, NULL), DS_OK);
+        d->sys.os_build = cases[c].fake_build;
+        ds_heap_set set;
+        ds_heap_options o = {.entries = true};
+        assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_OK);
+        const cJSON *th;
+        size_t k = 0;
+        cJSON_ArrayForEach(th, item(truth, "heaps"))
+        {
+            const ds_heap *h = &set.heaps[k++];
+            if (strcmp(str(th, "kind"), "nt"))
+                continue;
+            if (strcmp(group_name(h->layout), str(th, "layout")))
+                fail_msg("%s with build %u: heap 0x%" PRIx64 " layout %s, want %s",
+                         cases[c].variant, cases[c].fake_build, h->addr, group_name(h->layout),
+                         str(th, "layout"));
+            assert_int_equal(h->busy_blocks, num(item(th, "totals"), "busy_blocks"));
+            assert_int_equal(h->busy_bytes, num(item(th, "totals"), "busy_bytes"));
+            assert_int_equal(h->nissues, 0);
+        }
+        ds_heaps_close(&set);
+        ds_dump_close(d);
+        cJSON_Delete(truth);
+    }
+}
+
 int main(void)
 {
     g_dir = getenv("DS_NTHEAP_DIR");
@@ -794,6 +836,7 @@ int main(void)
         return DSTEST_SKIP;
     }
     const struct CMUnitTest tests[] = {cmocka_unit_test(variants),
-                                       cmocka_unit_test(lfh_key_unconfirmed)};
+                                       cmocka_unit_test(lfh_key_unconfirmed),
+                                       cmocka_unit_test(wrong_build)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
