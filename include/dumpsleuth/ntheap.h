@@ -81,7 +81,7 @@ typedef struct ds_heap_entry {
     uint64_t prev_size; /* PreviousSize in bytes (backend) */
     uint64_t user_size; /* bytes the caller asked for (busy), or the free bytes */
     uint32_t unused;    /* unused bytes (size - user_size) */
-    uint8_t flags;      /* decoded _HEAP_ENTRY.Flags */
+    uint8_t flags;      /* decoded _HEAP_ENTRY.Flags (LFH blocks: 0x01 busy / 0 free, derived) */
     uint8_t kind;       /* ds_heap_entry_kind */
     uint16_t segment;   /* index into ds_heap.segments (0xffff: VA block / LFH) */
 } ds_heap_entry;
