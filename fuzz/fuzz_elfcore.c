@@ -3,28 +3,15 @@
  * Build: clang -fsanitize=fuzzer,address -Iinclude -Isrc fuzz/fuzz_elfcore.c <lib sources>
  * (or configure with CC=clang -DDS_FUZZ=ON). */
 #include <stdint.h>
-#include <stdio.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "dumpsleuth/dump.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("fuzz_elfcore", MFD_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t done = 0;
-    while (done < size) {
-        ssize_t w = write(fd, data + done, size - done);
-        if (w <= 0)
-            break;
-        done += (size_t)w;
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    const char *path = fuzz_input_path("fuzz_elfcore", data, size, NULL);
     ds_diags dg;
     ds_diags_init(&dg);
     ds_dump *d = NULL;
@@ -54,6 +41,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ds_dump_close(d);
     }
     ds_diags_free(&dg);
-    close(fd);
     return 0;
 }

@@ -4,53 +4,16 @@
  * through /proc/self/fd/N: the whole public path runs (mapping, probe, reader, PE enrichment).
  * Inputs that do not start with "MDMP" get it prepended half of the time, so the fuzzer spends
  * its effort inside the reader rather than on the probe. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "dumpsleuth/dump.h"
-
-static int memfd = -1;
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (memfd < 0) {
-        memfd = memfd_create("fuzz_minidump", MFD_CLOEXEC);
-        if (memfd < 0)
-            abort();
-    }
-    if (ftruncate(memfd, 0) != 0 || lseek(memfd, 0, SEEK_SET) != 0)
-        abort();
-    if (size >= 1 && (size < 4 || memcmp(data, "MDMP", 4) != 0) && (data[0] & 1)) {
-        if (write_all(memfd, (const uint8_t *)"MDMP", 4) != 0)
-            abort();
-        data++;
-        size--;
-    }
-    if (write_all(memfd, data, size) != 0)
-        abort();
-
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
+    const char *path = fuzz_input_path("fuzz_minidump", data, size, "MDMP");
     ds_dump *d = NULL;
     ds_diags dg;
     ds_diags_init(&dg);

@@ -1,54 +1,19 @@
 /* libFuzzer target for the NT-heap walker: the input is a minidump (written to a memfd and opened
- * through /proc/self/fd/N like fuzz_minidump.c), then every heap is walked with entries kept, and
+ * through /proc/self/fd/N (fuzz_input.h)), then every heap is walked with entries kept, and
  * the -stat and lookup helpers run over the result. Inputs that do not start with "MDMP" get it
  * prepended half of the time. Seeds: the minidump seeds (scripts/fuzz.sh falls back to them). */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include "dumpsleuth/dump.h"
 #include "dumpsleuth/ntheap.h"
-
-static int memfd = -1;
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (memfd < 0) {
-        memfd = memfd_create("fuzz_ntheap", MFD_CLOEXEC);
-        if (memfd < 0)
-            abort();
-    }
-    if (ftruncate(memfd, 0) != 0 || lseek(memfd, 0, SEEK_SET) != 0)
-        abort();
-    if (size >= 1 && (size < 4 || memcmp(data, "MDMP", 4) != 0) && (data[0] & 1)) {
-        if (write_all(memfd, (const uint8_t *)"MDMP", 4) != 0)
-            abort();
-        data++;
-        size--;
-    }
-    if (write_all(memfd, data, size) != 0)
-        abort();
-    char path[64];
-    snprintf(path, sizeof path, "/proc/self/fd/%d", memfd);
+    const char *path = fuzz_input_path("fuzz_ntheap", data, size, "MDMP");
     ds_dump *d = NULL;
     if (ds_dump_open(path, &d, NULL) != DS_OK && !d)
         return 0;
