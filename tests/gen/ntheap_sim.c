@@ -38,7 +38,9 @@ typedef struct variant {
 static const variant variants[] = {
     {"w7-x86", 0x0701, false, 6, 1, 7601, L_W7, V_NORMAL, "Windows 7 SP1 x86, W7 LFH"},
     {"w7-x64", 0x0702, true, 6, 1, 7601, L_W7, V_NORMAL, "Windows 7 SP1 x64, W7 LFH"},
+    {"w8-x86", 0x0802, false, 6, 3, 9600, L_W8, V_NORMAL, "Windows 8.1 x86, W8+ LFH"},
     {"w8-x64", 0x0801, true, 6, 3, 9600, L_W8, V_NORMAL, "Windows 8.1 x64, W8+ LFH"},
+    {"w10b-x86", 0x1003, false, 10, 0, 17134, L_10B, V_NORMAL, "Windows 10 1803 x86"},
     {"w10b-x64", 0x1001, true, 10, 0, 17134, L_10B, V_NORMAL, "Windows 10 1803 x64"},
     {"w10-x86", 0x1002, false, 10, 0, 19041, L_10C, V_NORMAL, "Windows 10 2004 x86"},
     {"w10-x64", W10X64, V_NORMAL, "Windows 10 2004 x64"},

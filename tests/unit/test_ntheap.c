@@ -664,7 +664,9 @@ static void variants(void **state)
     /* every variant the simulator documents must be there */
     static const char *need[] = {"w7-x86",
                                  "w7-x64",
+                                 "w8-x86",
                                  "w8-x64",
+                                 "w10b-x86",
                                  "w10b-x64",
                                  "w10-x86",
                                  "w10-x64",
@@ -794,8 +796,10 @@ static void wrong_build(void **state)
     static const struct {
         const char *variant;
         uint32_t fake_build;
-    } cases[] = {{"w10-x64", 17134}, {"w10-x64", 9600}, {"w10-x64", 7601}, {"w10b-x64", 19041},
-                 {"w8-x64", 19041},  {"w7-x64", 19041}, {"w10-x86", 7601}, {"w7-x86", 9200}};
+    } cases[] = {{"w10-x64", 17134},  {"w10-x64", 9600}, {"w10-x64", 7601}, {"w10b-x64", 19041},
+                 {"w8-x64", 19041},   {"w7-x64", 19041}, {"w10-x86", 7601}, {"w7-x86", 9200},
+                 {"w8-x86", 17134},   {"w8-x86", 19041}, {"w8-x86", 7601},  {"w10b-x86", 9600},
+                 {"w10b-x86", 19041}, {"w10-x86", 9600}, {"w10-x86", 17134}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char dp[4096], tp[4096];
         snprintf(dp, sizeof dp, "%s/%s.dmp", g_dir, cases[c].variant);
