@@ -99,5 +99,51 @@ if [ -f "$native" ]; then
     [ $rc -eq 5 ] || fail "eeheap on a native dump: exit $rc, expected 5"
 fi
 
+# Server GC (2 heaps) on the Linux core, against SOS and gdb on the same core
+# (fixtures/data/dotnet-2.0-linux-x64-svr.sos.txt, .fq-gdb.txt): the eeheap heap sections, segment
+# rows and sizes, the whole dumpheap -stat table, and the per-heap finalization queue counts.
+svr="$FIX/dotnet-2.0-linux-x64-svr.core"
+svr_data="${DS_SOURCE_DIR:-}/fixtures/data/dotnet-2.0-linux-x64-svr"
+if [ -f "$svr" ] && [ -f "$svr_data.sos.txt" ] && [ -f "$svr_data.fq-gdb.txt" ]; then
+    sed -n '/^(lldb) eeheap -gc$/,/^(lldb) dumpheap -stat$/p' "$svr_data.sos.txt" | sed '1d;$d' >"$tmp/svr_sos_ee.txt"
+    run svr_ee eeheap -gc "$svr"
+    # SOS prints segment, begin, allocated, size; we add committed and reserved before size
+    sed -n '/^Number of GC Heaps/,$p' "$tmp/svr_ee.txt" |
+        sed -E 's/^([0-9A-F]{16})  ([0-9A-F]{16})  ([0-9A-F]{16})  [0-9A-F]{16}  [0-9A-F]{16}  (0x.*)$/\1  \2  \3  \4/' |
+        sed -E 's/^( +segment +begin +allocated) +committed +reserved +size$/\1/' >"$tmp/svr_ee.cmp"
+    sed -E 's/^( +segment +begin +allocated) +size$/\1/' "$tmp/svr_sos_ee.txt" >"$tmp/svr_sos_ee.cmp"
+    diff -u "$tmp/svr_sos_ee.cmp" "$tmp/svr_ee.cmp" >"$tmp/svr_ee.diff" ||
+        { fail "server GC eeheap -gc differs from SOS"; head -20 "$tmp/svr_ee.diff"; }
+    [ "$(jq '.result.heaps | length' "$tmp/svr_ee.json")" = 2 ] || fail "server GC: JSON heaps != 2"
+    [ "$(jq -r '.result.runtime.server_gc' "$tmp/svr_ee.json")" = true ] || fail "server GC: server_gc not true"
+
+    run svr_stat dumpheap -stat "$svr"
+    sed -n '/^(lldb) dumpheap -stat$/,/^Total /p' "$svr_data.sos.txt" | sed '1,3d;$d' |
+        awk '{mt=$1; sub(/^0+/, "", mt); $1=mt; print}' >"$tmp/svr_sos_stat.t"
+    text_rows "$tmp/svr_stat.txt" >"$tmp/svr_stat.t"
+    [ -s "$tmp/svr_sos_stat.t" ] || fail "server GC: no SOS dumpheap rows parsed"
+    diff -u "$tmp/svr_sos_stat.t" "$tmp/svr_stat.t" >"$tmp/svr_stat.diff" ||
+        { fail "server GC dumpheap -stat differs from SOS"; head -20 "$tmp/svr_stat.diff"; }
+    sos_n=$(sed -nE '/^\(lldb\) dumpheap -stat$/,/^Total /s/^Total ([0-9]+) objects$/\1/p' "$svr_data.sos.txt")
+    our_n=$(sed -nE 's/^Total ([0-9]+) objects, .*/\1/p' "$tmp/svr_stat.txt")
+    [ "$sos_n" = "$our_n" ] || fail "server GC object total: SOS '$sos_n', ours '$our_n'"
+
+    run svr_fq finalizequeue "$svr"
+    # per heap: gen0..2 and ready counts; gdb's "seg i ... N objects" (3 - g = generation g's segment)
+    gdb_counts=$(awk '/^Heap [0-9]+:/{h=$2; sub(":", "", h)} /^seg [0-9]/{c[h, $2]=$(NF-1)}
+        END{for (i = 0; i < 2; i++) print "Heap " i, c[i,3], c[i,2], c[i,1], c[i,4] + c[i,5]}' "$svr_data.fq-gdb.txt")
+    our_counts=$(awk '/^Heap [0-9]+$/{h=$2} /^generation [0-2] has/{g[$2]=$4}
+        /^Ready for finalization/{print "Heap " h, g[0], g[1], g[2], $4}' "$tmp/svr_fq.txt")
+    [ "$gdb_counts" = "$our_counts" ] || fail "server GC finalizequeue: gdb '$gdb_counts', ours '$our_counts'"
+    [ "$(jq '.result.heaps | length' "$tmp/svr_fq.json")" = 2 ] || fail "server GC fq: JSON heaps != 2"
+    truth_ready=$(jq -r '.finalization.expected_printjobs_in_ready_for_finalization_queue' \
+        "$FIX/dotnet-2.0-linux-x64-svr.truth.json")
+    pj_ready=$("$BIN" -q --json frq -stat "$svr" |
+        jq -r '.result.statistics.types[] | select(.name == "DsLeak.PrintJob") | .count')
+    [ "$pj_ready" = "$truth_ready" ] || fail "server GC: PrintJobs ready '$pj_ready', truth '$truth_ready'"
+else
+    echo "note: server-GC fixture or its SOS/gdb files absent; that part skipped"
+fi
+
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "ok"
