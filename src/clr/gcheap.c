@@ -339,19 +339,34 @@ static ds_status read_svr(ds_clr_heap *h, ds_diags *diags)
     if (!h->heaps)
         return DS_E_NOMEM;
     h->nheaps = n;
+    ds_status st = DS_OK;
+    int first = -1; /* first readable heap */
     for (uint32_t i = 0; i < n; i++) {
         ds_clr_gcheap *gh = &h->heaps[i];
-        if (!rdp(h, arr + (uint64_t)i * P, &gh->addr) || !gh->addr || gh->addr % P ||
-            !rdp(h, gh->addr, &gh->alloc_allocated) ||
-            !rdp(h, gh->addr + P, &gh->ephemeral_segment) ||
-            !rdp(h, gh->addr + 2ull * P, &gh->finalize_queue)) {
-            ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", arr + (uint64_t)i * P,
-                             "server GC heap %u unreadable", i);
-            return DS_E_PARTIAL;
+        uint64_t addr = 0;
+        if (!rdp(h, arr + (uint64_t)i * P, &addr) || !addr || addr % P ||
+            !rdp(h, addr, &gh->alloc_allocated) || !rdp(h, addr + P, &gh->ephemeral_segment) ||
+            !rdp(h, addr + 2ull * P, &gh->finalize_queue)) {
+            /* kept as an empty heap (ngen 0, no segments, no queue): the others are still read */
+            memset(gh, 0, sizeof *gh);
+            gh->addr = addr;
+            ds_diag_add_addr(diags, DS_SEV_WARNING, "gc_heap", arr + (uint64_t)i * P,
+                             "server GC heap %u (gc_heap 0x%llx) unreadable; skipped", i,
+                             (unsigned long long)addr);
+            st = DS_E_PARTIAL;
+            continue;
         }
+        gh->addr = addr;
+        gh->ngen = 4;
+        if (first < 0)
+            first = (int)i;
     }
-    /* generation_table offset (and context size on x86): gen2's start_segment of heap 0 must be a
-     * valid heap_segment */
+    if (first < 0) {
+        ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", arr, "server GC: no gc_heap readable");
+        return DS_E_PARTIAL;
+    }
+    /* generation_table offset (and context size on x86): gen2's start_segment of the first
+     * readable heap must be a valid heap_segment */
     uint64_t fixed = DAC_GC_HEAP_FIXED_WORDS * (uint64_t)P + 4;
     struct {
         uint64_t off, ctx;
@@ -361,7 +376,7 @@ static ds_status read_svr(ds_clr_heap *h, ds_diags *diags)
         ds_clr_generation g2;
         ds_clr_segment s;
         if (cand[c].ctx &&
-            read_generation(h, h->heaps[0].addr + cand[c].off + 2 * rt->generation_size,
+            read_generation(h, h->heaps[first].addr + cand[c].off + 2 * rt->generation_size,
                             cand[c].ctx, &g2) &&
             read_segment(h, g2.start_segment, &s)) {
             h->gen_ctx_size = cand[c].ctx;
@@ -369,19 +384,19 @@ static ds_status read_svr(ds_clr_heap *h, ds_diags *diags)
         }
     }
     if (!h->gen_ctx_size) {
-        ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", h->heaps[0].addr,
-                         "server GC: gen2 start segment of heap 0 is not a valid heap_segment "
-                         "at the dac_gc_heap generation_table offset");
+        ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", h->heaps[first].addr,
+                         "server GC: gen2 start segment of heap %d is not a valid heap_segment "
+                         "at the dac_gc_heap generation_table offset",
+                         first);
         return DS_E_PARTIAL;
     }
     for (uint32_t i = 0; i < n; i++) {
         ds_clr_gcheap *gh = &h->heaps[i];
-        gh->ngen = 4;
         for (unsigned g = 0; g < gh->ngen; g++)
             read_generation(h, gh->addr + gt_off + g * rt->generation_size, h->gen_ctx_size,
                             &gh->gen[g]);
     }
-    return DS_OK;
+    return st;
 }
 
 static bool seg_seen(ds_clr_heap *h, uint64_t a)
@@ -472,6 +487,8 @@ ds_status ds_clr_heap_open(ds_dump *d, const ds_clr_options *opt, ds_clr_heap *h
     ds_status res = hs;
     for (uint32_t hi = 0; hi < h->nheaps; hi++) {
         ds_clr_gcheap *gh = &h->heaps[hi];
+        if (!gh->ngen)
+            continue; /* an unreadable server heap (reported by read_svr) */
         ds_status a = add_chain(h, hi, gh->gen[2].start_segment, DS_CLR_SEG_SOH, &cap, diags);
         if (a == DS_E_NOMEM)
             return a;

@@ -100,6 +100,10 @@ void ds_eeheap_text(FILE *f, const ds_clr_heap *h)
         if (h->nheaps > 1) /* SOS: "Heap 0 (0000000005C8FBF0)", the gc_heap instance */
             fprintf(f, "------------------------------\nHeap %zu (%s)\n", hi,
                     mtx(a, 24, g->addr, P, 1));
+        if (!g->ngen) {
+            fprintf(f, "gc_heap unreadable (not in the dump): no generations, no segments\n");
+            continue;
+        }
         for (int gen = 0; gen < 3; gen++)
             fprintf(f, "generation %d starts at 0x%s\n", gen,
                     mtx(a, 24, g->gen[gen].allocation_start, P, 1));
@@ -141,6 +145,7 @@ cJSON *ds_eeheap_json(const ds_clr_heap *h)
         cJSON *jh = cJSON_CreateObject();
         ds_json_add_uint(jh, "index", hi);
         ds_json_add_addr_or_null(jh, "gc_heap", g->addr != 0, g->addr);
+        cJSON_AddBoolToObject(jh, "valid", g->ngen != 0);
         ds_json_add_addr(jh, "alloc_allocated", g->alloc_allocated);
         ds_json_add_addr(jh, "ephemeral_segment", g->ephemeral_segment);
         ds_json_add_addr(jh, "finalize_queue", g->finalize_queue);

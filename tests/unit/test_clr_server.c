@@ -175,7 +175,28 @@ static void test_unreadable_heap(void **state)
     fake_open(&f);
     ds_clr_heap h;
     assert_int_equal(ds_clr_heap_open(&f.d, NULL, &h, &f.d.diags), DS_E_PARTIAL);
+    /* heap 0 is still read; heap 1 is kept empty and reported */
+    assert_int_equal(h.nheaps, 2);
+    assert_int_equal(h.heaps[1].ngen, 0);
+    assert_int_equal(h.nsegs, 2);
+    assert_int_equal(h.segs[0].addr, BASE + 0x4000);
+    assert_int_equal(h.segs[1].addr, BASE + 0x5000);
+    assert_true(ds_diags_count(&f.d.diags, DS_SEV_WARNING) >= 1);
+    ds_clr_finq q;
+    assert_int_equal(ds_clr_finalize_queue(&h, &q, &f.d.diags), DS_E_PARTIAL);
+    assert_true(q.heaps[0].valid);
+    assert_false(q.heaps[1].valid);
+    ds_clr_finq_free(&q);
+    ds_clr_heap_close(&h);
+    fake_close(&f);
+    /* no heap readable at all: refused */
+    build();
+    put64(0x430, 0x7000000000ull);
+    put64(0x438, 0x7000000000ull);
+    fake_open(&f);
+    assert_int_equal(ds_clr_heap_open(&f.d, NULL, &h, &f.d.diags), DS_E_PARTIAL);
     assert_int_equal(h.nsegs, 0);
+    assert_true(ds_diags_count(&f.d.diags, DS_SEV_ERROR) >= 1);
     ds_clr_heap_close(&h);
     fake_close(&f);
 }
