@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The managed-heap commands (eeheap, dumpheap, finalizequeue/fq/frq) on one .NET fixture:
+# The managed-heap commands (eeheap, dumpheap, finalizequeue/fq/frq) on the .NET fixtures
+# (CoreCLR 2.0 x64 and 3.1 x64/x86/linux-x64):
 #  - exit code 0, JSON parses;
 #  - text and --json agree: every dumpheap -stat row (MT, count, total size, name), the totals,
 #    the eeheap segments and GC heap size, the finalizequeue generation counts, the ready count
 #    and the statistics rows; frq's statistics equal the ready part;
+#  - against the fixture's truth file (written by the scenario process): the DsLeak.Font,
+#    DsLeak.Bitmap and DsLeak.PrintJob rows (by MethodTable: count and total size), the PrintJob
+#    count in the ready-for-finalization queue and the queue's minimum size;
 #  - usage errors exit 2, a dump without a CLR exits 5.
 set -u
 BIN=${DS_BIN:?DS_BIN not set}
@@ -37,7 +41,16 @@ text_rows() {
 json_rows() { # file, jq path to the statistics object
     jq -r "$2.types[] | \"\(.mt|ltrimstr(\"0x\")) \(.count) \(.total_size) \(.name // \"UNKNOWN\")\"" "$1"
 }
+# "count total" of the statistics row with the truth type's MethodTable
+json_mt_row() { # file, jq path, truth file, truth type name
+    local mt
+    mt=$(jq -r --arg n "$4" '.types[] | select(.name == $n) | .method_table | ascii_downcase' "$3")
+    jq -r --arg mt "$mt" "$2.types[] | select((.mt|ascii_downcase) == \$mt) | \"\(.count) \(.total_size)\"" "$1"
+}
 
+check_dump() { # dump, truth
+local dump=$1 truth=$2
+echo "# $(basename "$dump")"
 run stat dumpheap -stat "$dump"
 text_rows "$tmp/stat.txt" >"$tmp/stat.t"
 json_rows "$tmp/stat.json" '.result.statistics' >"$tmp/stat.j"
@@ -54,7 +67,7 @@ n_json=$(jq '.result.objects | length' "$tmp/type.json")
 [ "$n_text" = "$n_json" ] || fail "dumpheap -type: $n_text text objects, $n_json JSON"
 
 run ee eeheap -gc "$dump"
-t_segs=$(awk '/^ +segment +begin/{getline; print tolower($1), tolower($2), tolower($3)}' "$tmp/ee.txt" |
+t_segs=$(awk '/^ +segment +begin/{s=1; next} s && $1 ~ /^[0-9A-Fa-f]+$/ && NF == 6 {print tolower($1), tolower($2), tolower($3); next} {s=0}' "$tmp/ee.txt" |
     sed -E 's/(^| )0+/\1/g')
 j_segs=$(jq -r '.result.heaps[].segments[] | "\(.segment) \(.begin) \(.allocated)"' "$tmp/ee.json" |
     sed 's/0x//g')
@@ -87,6 +100,33 @@ frq_total=$(jq -r '.result.statistics.total_objects' "$tmp/frq.json")
 # fq is finalizequeue
 "$BIN" -q fq "$dump" >"$tmp/fq2.txt" 2>/dev/null
 cmp -s "$tmp/fq.txt" "$tmp/fq2.txt" || fail "fq differs from finalizequeue"
+
+
+# against the truth file
+for ty in DsLeak.Font DsLeak.Bitmap DsLeak.PrintJob; do
+    want=$(jq -r --arg n "$ty" '.types[] | select(.name == $n) | "\(.count) \(.total_size)"' "$truth")
+    got=$(json_mt_row "$tmp/stat.json" '.result.statistics' "$truth" "$ty")
+    [ -n "$want" ] && [ "$got" = "$want" ] || fail "$(basename "$dump"): $ty: dumpheap '$got', truth '$want'"
+done
+want_pj=$(jq -r '.finalization.expected_printjobs_in_ready_for_finalization_queue' "$truth")
+got_pj=$(json_mt_row "$tmp/frq.json" '.result.statistics' "$truth" DsLeak.PrintJob | cut -d' ' -f1)
+[ "$got_pj" = "$want_pj" ] || fail "$(basename "$dump"): PrintJobs ready for finalization '$got_pj', truth '$want_pj'"
+min_ready=$(jq -r '.finalization.ready_queue_min_total' "$truth")
+[ "$t_ready" -ge "$min_ready" ] 2>/dev/null || fail "$(basename "$dump"): ready count '$t_ready' < truth minimum $min_ready"
+}
+
+ndumps=0
+for name in dotnet-2.0-x64.dmp dotnet-3.1-x64.dmp dotnet-3.1-x86.dmp dotnet-3.1-linux-x64.core; do
+    d="$FIX/$name"
+    t="$FIX/${name%.*}.truth.json"
+    if [ -f "$d" ] && [ -f "$t" ]; then
+        check_dump "$d" "$t"
+        ndumps=$((ndumps + 1))
+    else
+        echo "# $name: not available, not checked"
+    fi
+done
+[ $ndumps -gt 0 ] || fail "no fixture checked"
 
 # usage and not-a-CLR errors
 "$BIN" -q dumpheap -mt zz "$dump" >/dev/null 2>&1; rc=$?
