@@ -371,19 +371,20 @@ ds_status ds_clr_heap_open(ds_dump *d, const ds_clr_options *opt, ds_clr_heap *h
         return st;
     h->ptr = h->rt.ptr;
     h->min_obj = 3ull * h->ptr;
-    /* MethodTable::m_pLoaderModule holds a plain pointer in 2.0, a relative one in 2.1/2.2 and a
-     * plain one again in 3.1 (seen on all 3.1.2 fixtures; docs/internals/clr.md) */
+    /* MethodTable::m_pLoaderModule: a plain pointer in 2.0, a RelativePointer in 2.1/2.2, and a
+     * plain one again from 3.0 on (the 3.x runtime is built without FEATURE_PREJIT, and
+     * fixuppointer.h then defines RelativePointer as PlainPointer; docs/internals/clr.md) */
     const ds_clr_runtime *rt = &h->rt;
     const ds_version *fv =
         rt->module && rt->module->file_version.valid ? &rt->module->file_version : NULL;
     if (!strncmp(rt->netcore_version, "2.1.", 4) || !strncmp(rt->netcore_version, "2.2.", 4))
         h->loader_rel = 1;
-    else if (!strncmp(rt->netcore_version, "2.0.", 4) || !strncmp(rt->netcore_version, "3.1.", 4))
+    else if (!strncmp(rt->netcore_version, "2.0.", 4) || !strncmp(rt->netcore_version, "3.", 2))
         h->loader_rel = 0;
     else if (fv && fv->v[0] == 4 && fv->v[1] == 6)
         h->loader_rel = fv->v[2] >= 26000 ? 1 : 0;
-    else if (fv && fv->v[0] == 4 && fv->v[1] == 700 && fv->v[2] >= 20)
-        h->loader_rel = 0; /* 4.700.20.x = 3.1 */
+    else if (fv && fv->v[0] == 4 && fv->v[1] == 700)
+        h->loader_rel = 0; /* 4.700.19.x = 3.0, 4.700.20+.x = 3.1 */
     else
         h->loader_rel = -1; /* decided per MethodTable */
     h->priv = calloc(1, sizeof(clr_priv));

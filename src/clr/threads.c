@@ -52,6 +52,8 @@ static const thr_layout LAYOUTS[] = {
     /* 3.x: m_pUnloadBoundaryFrame and m_Context are gone (threads.h at v3.1.2) */
     {"CoreCLR 3.1 win-x64 (coreclr.dll 4.700.20.6602)", 8, true, "4.700.20.6602", 0x08, 0x0C, 0x18,
      0x20, 0x24, 0x110, 0x1D8, 0, 0x40, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
+    {"CoreCLR 3.0 win-x64 (coreclr.dll 4.700.19.46205)", 8, true, "4.700.19.46205", 0x08, 0x0C,
+     0x18, 0x20, 0x24, 0x110, 0x1D8, 0, 0x40, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
     {"CoreCLR 3.1 win-x86 (coreclr.dll 4.700.20.6602)", 4, true, "4.700.20.6602", 0x04, 0x08, 0x10,
      0x14, 0x18, 0xBC, 0x12C, 0, 0x24, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
     {"CoreCLR 3.1.2 linux-x64 (libcoreclr.so from Microsoft.NETCore.App 3.1.2)", 8, false, "3.1.2",
@@ -226,13 +228,13 @@ ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threa
     }
     const thr_layout *l = find_layout(rt);
     if (!l) {
-        ds_diag_add(diags, DS_SEV_ERROR, "CLR threads", 0, 0,
-                    "the Thread/ThreadStore offsets of %s %s (%u-bit) are not verified; only "
-                    "CoreCLR 2.0.0 and 3.1.2 linux-x64, coreclr.dll 4.6.25519.2/4.6.27317.7 "
-                    "(x64), 4.6.27317.3 (x86) and 4.700.20.6602 (x64, x86) are "
-                    "(docs/internals/clr.md)",
-                    rt->module_name, rt->version[0] ? rt->version : "(unknown version)",
-                    rt->ptr * 8);
+        ds_diag_add(
+            diags, DS_SEV_ERROR, "CLR threads", 0, 0,
+            "the Thread/ThreadStore offsets of %s %s (%u-bit) are not verified; only "
+            "CoreCLR 2.0.0 and 3.1.2 linux-x64, coreclr.dll 4.6.25519.2/4.6.27317.7 "
+            "(x64), 4.6.27317.3 (x86), 4.700.19.46205 (x64) and 4.700.20.6602 (x64, x86) are "
+            "(docs/internals/clr.md)",
+            rt->module_name, rt->version[0] ? rt->version : "(unknown version)", rt->ptr * 8);
         return DS_E_UNSUPPORTED;
     }
     t->layout = l->name;

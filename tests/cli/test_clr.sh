@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The managed-heap commands (eeheap, dumpheap, finalizequeue/fq/frq) on the .NET fixtures
-# (CoreCLR 2.0 x64 and 3.1 x64/x86/linux-x64):
+# (CoreCLR 2.0 x64, 3.0 x64 and 3.1 x64/x86/linux-x64):
 #  - exit code 0, JSON parses;
 #  - text and --json agree: every dumpheap -stat row (MT, count, total size, name), the totals,
 #    the eeheap segments and GC heap size, the finalizequeue generation counts, the ready count
@@ -116,7 +116,7 @@ min_ready=$(jq -r '.finalization.ready_queue_min_total' "$truth")
 }
 
 ndumps=0
-for name in dotnet-2.0-x64.dmp dotnet-3.1-x64.dmp dotnet-3.1-x86.dmp dotnet-3.1-linux-x64.core; do
+for name in dotnet-2.0-x64.dmp dotnet-3.0-x64.dmp dotnet-3.1-x64.dmp dotnet-3.1-x86.dmp dotnet-3.1-linux-x64.core; do
     d="$FIX/$name"
     t="$FIX/${name%.*}.truth.json"
     if [ -f "$d" ] && [ -f "$t" ]; then
