@@ -98,6 +98,70 @@ static void test_truth_threads(void **state)
         skip();
 }
 
+/* Allocation contexts (builds whose m_alloc_context offset is in the layout): every non-empty
+ * context lies inside the ephemeral segment's [mem, alloc_allocated], and the one thread that
+ * allocated last (the truth's main thread, which wrote the truth file) has alloc_limit +
+ * Align(min_obj_size) == alloc_allocated, the GC's own rule (gc.cpp adjust_limit_clr:
+ * alloc_limit = start + limit_size - aligned_min_obj_size). Independent of our offsets: both
+ * numbers come from the GC (GcDacVars alloc_allocated) and the Thread. */
+static void test_alloc_context(void **state)
+{
+    (void)state;
+    int ran = 0;
+    for (size_t f = 0; f < NFIX; f++) {
+        ds_dump *d;
+        ds_clr_runtime rt;
+        ds_clr_threads t;
+        cJSON *truth;
+        if (!open_fixture(FIXTURES[f], &d, &rt, &t, &truth))
+            continue;
+        bool any = false;
+        for (size_t i = 0; i < t.n; i++)
+            any |= t.v[i].has_alloc;
+        if (any) {
+            ran++;
+            ds_clr_heap h;
+            assert_int_equal(ds_clr_heap_open(d, NULL, &h, &d->diags), DS_OK);
+            const ds_clr_gcheap *g = &h.heaps[0];
+            uint64_t lo = 0, hi = g->alloc_allocated;
+            for (size_t k = 0; k < h.nsegs; k++)
+                if (h.segs[k].addr == g->ephemeral_segment)
+                    lo = h.segs[k].mem;
+            assert_true(lo != 0);
+            uint64_t min_obj = 3ull * h.ptr; /* already aligned to the pointer size */
+            uint32_t main_id = (uint32_t)cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(
+                                       cJSON_GetObjectItemCaseSensitive(truth, "threads"), "main"),
+                                   "managed_thread_id")
+                                   ->valuedouble;
+            size_t last = 0;
+            for (size_t i = 0; i < t.n; i++) {
+                const ds_clr_thread *x = &t.v[i];
+                assert_true(x->has_alloc);
+                if (!x->alloc_ptr && !x->alloc_limit)
+                    continue;
+                if (x->alloc_ptr < lo || x->alloc_ptr > x->alloc_limit || x->alloc_limit > hi)
+                    fail_msg("%s: thread %u alloc context %llx:%llx outside [%llx, %llx]",
+                             FIXTURES[f], x->managed_id, (unsigned long long)x->alloc_ptr,
+                             (unsigned long long)x->alloc_limit, (unsigned long long)lo,
+                             (unsigned long long)hi);
+                if (x->alloc_limit + min_obj == g->alloc_allocated) {
+                    last++;
+                    assert_int_equal(x->managed_id, main_id);
+                }
+            }
+            if (last != 1)
+                fail_msg("%s: %zu threads end at alloc_allocated", FIXTURES[f], last);
+            ds_clr_heap_close(&h);
+        }
+        ds_clr_threads_free(&t);
+        cJSON_Delete(truth);
+        ds_dump_close(d);
+    }
+    if (!ran)
+        skip();
+}
+
 static char *sos_text(void)
 {
     const char *src = getenv("DS_SOURCE_DIR");
@@ -209,6 +273,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_truth_threads),
+        cmocka_unit_test(test_alloc_context),
         cmocka_unit_test(test_sos_clrthreads),
         cmocka_unit_test(test_unverified_refused),
     };
