@@ -17,7 +17,7 @@ const char cmd_dumpheap_usage[] =
     "                           [--strings [--top N] [--max-distinct N]] [--progress]\n"
     "                           [--runtime-dir DIR] [--json] [-q] <dump>\n"
     "\n"
-    "SOS's !dumpheap for .NET (CoreCLR 2.x) dumps, read from the runtime's own structures\n"
+    "SOS's !dumpheap for CoreCLR 2.0-3.1 dumps, read from the runtime's own structures\n"
     "(no DAC, no symbols): walks every object of the GC heap (small and large object heap),\n"
     "validating each MethodTable; bad objects are reported and the walk resynchronises.\n"
     "Without -stat the objects are listed (Address, MT, Size), then the statistics.\n"

@@ -9,7 +9,7 @@
 
 #define FQ_USAGE_BODY                                                                              \
     "\n"                                                                                           \
-    "The finalization queue of a .NET (CoreCLR 2.x) dump, read from the GC's CFinalize (no DAC,\n" \
+    "The finalization queue of a CoreCLR 2.0-3.1 dump, read from the GC's CFinalize (no DAC,\n"    \
     "no symbols): per GC heap the objects registered for finalization in generations 0-2 and\n"    \
     "the ready-for-finalization (f-reachable) queue, i.e. objects found dead and waiting for\n"    \
     "the finalizer thread (critical and normal list), then per-type statistics like\n"             \

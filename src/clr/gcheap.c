@@ -109,7 +109,11 @@ static bool validate_mt(ds_clr_heap *h, uint64_t mt, clr_mt_entry *e)
         return true;
     }
     e->is_interface = (r.flags & 0x000F0000u) == 0x000C0000u;
-    if ((!e->is_interface && r.base_size < 3 * P) || r.base_size > MAX_BASE_SIZE) {
+    /* objects are at least 3 pointers; types with a component size report their fixed part,
+     * which for String from CoreCLR 3.0 on is below that (22 on x64: header, MT, length,
+     * terminator; the size is raised to min_obj_size when stepping) */
+    uint32_t min_bs = (r.flags & 0x80000000u) ? 2 * P + 4 : 3 * P;
+    if ((!e->is_interface && r.base_size < min_bs) || r.base_size > MAX_BASE_SIZE) {
         snprintf(e->why, sizeof e->why, "BaseSize %u implausible", r.base_size);
         return false;
     }
@@ -466,13 +470,20 @@ ds_status ds_clr_heap_open(ds_dump *d, const ds_clr_options *opt, ds_clr_heap *h
         return st;
     h->ptr = h->rt.ptr;
     h->min_obj = 3ull * h->ptr;
-    /* MethodTable::m_pLoaderModule is a plain pointer in 2.0 and a relative one from 2.1 on */
+    /* MethodTable::m_pLoaderModule: a plain pointer in 2.0, a RelativePointer in 2.1/2.2, and a
+     * plain one again from 3.0 on (the 3.x runtime is built without FEATURE_PREJIT, and
+     * fixuppointer.h then defines RelativePointer as PlainPointer; docs/internals/clr.md) */
     const ds_clr_runtime *rt = &h->rt;
-    if (rt->netcore_version[0])
-        h->loader_rel = strncmp(rt->netcore_version, "2.0.", 4) ? 1 : 0;
-    else if (rt->module && rt->module->file_version.valid && rt->module->file_version.v[0] == 4 &&
-             rt->module->file_version.v[1] == 6)
-        h->loader_rel = rt->module->file_version.v[2] >= 26000 ? 1 : 0;
+    const ds_version *fv =
+        rt->module && rt->module->file_version.valid ? &rt->module->file_version : NULL;
+    if (!strncmp(rt->netcore_version, "2.1.", 4) || !strncmp(rt->netcore_version, "2.2.", 4))
+        h->loader_rel = 1;
+    else if (!strncmp(rt->netcore_version, "2.0.", 4) || !strncmp(rt->netcore_version, "3.", 2))
+        h->loader_rel = 0;
+    else if (fv && fv->v[0] == 4 && fv->v[1] == 6)
+        h->loader_rel = fv->v[2] >= 26000 ? 1 : 0;
+    else if (fv && fv->v[0] == 4 && fv->v[1] == 700)
+        h->loader_rel = 0; /* 4.700.19.x = 3.0, 4.700.20+.x = 3.1 */
     else
         h->loader_rel = -1; /* decided per MethodTable */
     h->priv = calloc(1, sizeof(clr_priv));

@@ -35,18 +35,31 @@ typedef struct thr_layout {
     /* g_pFinalizerThread: DAC table slot (Windows resource), or RVA (ELF, this build only) */
     int fin_dac_slot;
     uint32_t fin_rva;
+    const char *fin_desc; /* where g_pFinalizerThread comes from (output) */
 } thr_layout;
 
 /* Every row: see docs/internals/clr.md for how each number was derived. */
 static const thr_layout LAYOUTS[] = {
     {"CoreCLR 2.0.0 linux-x64 (libcoreclr.so from Microsoft.NETCore.App 2.0.0)", 8, false, "2.0.0",
-     0x08, 0x0C, 0x20, 0x28, 0x2C, 0x138, 0x1F4, 0x60, 0xA8, -1, 0x6EC8C8},
+     0x08, 0x0C, 0x20, 0x28, 0x2C, 0x138, 0x1F4, 0x60, 0xA8, -1, 0x6EC8C8,
+     "g_pFinalizerThread at RVA 0x6ec8c8 (this build only)"},
     {"CoreCLR 2.0 win-x64 (coreclr.dll 4.6.25519.2)", 8, true, "4.6.25519.2", 0x08, 0x0C, 0x20,
-     0x28, 0x2C, 0x148, 0x204, 0, 0x40, 32, 0},
+     0x28, 0x2C, 0x148, 0x204, 0, 0x40, 32, 0, "DAC table slot 32 (dac__g_pFinalizerThread)"},
     {"CoreCLR 2.2 win-x64 (coreclr.dll 4.6.27317.7)", 8, true, "4.6.27317.7", 0x08, 0x0C, 0x20,
-     0x28, 0x2C, 0x148, 0x204, 0, 0x40, 32, 0},
+     0x28, 0x2C, 0x148, 0x204, 0, 0x40, 32, 0, "DAC table slot 32 (dac__g_pFinalizerThread)"},
     {"CoreCLR 2.1 win-x86 (coreclr.dll 4.6.27317.3)", 4, true, "4.6.27317.3", 0x04, 0x08, 0x14,
-     0x18, 0x1C, 0xDC, 0x148, 0, 0x24, 32, 0},
+     0x18, 0x1C, 0xDC, 0x148, 0, 0x24, 32, 0, "DAC table slot 32 (dac__g_pFinalizerThread)"},
+    /* 3.x: m_pUnloadBoundaryFrame and m_Context are gone (threads.h at v3.1.2) */
+    {"CoreCLR 3.1 win-x64 (coreclr.dll 4.700.20.6602)", 8, true, "4.700.20.6602", 0x08, 0x0C, 0x18,
+     0x20, 0x24, 0x110, 0x1D8, 0x58, 0x40, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
+    {"CoreCLR 3.0 win-x64 (coreclr.dll 4.700.19.46205)", 8, true, "4.700.19.46205", 0x08, 0x0C,
+     0x18, 0x20, 0x24, 0x110, 0x1D8, 0x58, 0x40, 31, 0,
+     "DAC table slot 31 (dac__g_pFinalizerThread)"},
+    {"CoreCLR 3.1 win-x86 (coreclr.dll 4.700.20.6602)", 4, true, "4.700.20.6602", 0x04, 0x08, 0x10,
+     0x14, 0x18, 0xBC, 0x12C, 0x38, 0x24, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
+    {"CoreCLR 3.1.2 linux-x64 (libcoreclr.so from Microsoft.NETCore.App 3.1.2)", 8, false, "3.1.2",
+     0x08, 0x0C, 0x18, 0x20, 0x24, 0x100, 0x1C8, 0x58, 0xA8, -1, 0x7571B0,
+     "g_pFinalizerThread at RVA 0x7571b0 (this build only)"},
 };
 #define NLAYOUTS (sizeof LAYOUTS / sizeof LAYOUTS[0])
 
@@ -216,12 +229,13 @@ ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threa
     }
     const thr_layout *l = find_layout(rt);
     if (!l) {
-        ds_diag_add(diags, DS_SEV_ERROR, "CLR threads", 0, 0,
-                    "the Thread/ThreadStore offsets of %s %s (%u-bit) are not verified; only "
-                    "CoreCLR 2.0.0 linux-x64, coreclr.dll 4.6.25519.2/4.6.27317.7 (x64) and "
-                    "4.6.27317.3 (x86) are (docs/internals/clr.md)",
-                    rt->module_name, rt->version[0] ? rt->version : "(unknown version)",
-                    rt->ptr * 8);
+        ds_diag_add(
+            diags, DS_SEV_ERROR, "CLR threads", 0, 0,
+            "the Thread/ThreadStore offsets of %s %s (%u-bit) are not verified; only "
+            "CoreCLR 2.0.0 and 3.1.2 linux-x64, coreclr.dll 4.6.25519.2/4.6.27317.7 "
+            "(x64), 4.6.27317.3 (x86), 4.700.19.46205 (x64) and 4.700.20.6602 (x64, x86) are "
+            "(docs/internals/clr.md)",
+            rt->module_name, rt->version[0] ? rt->version : "(unknown version)", rt->ptr * 8);
         return DS_E_UNSUPPORTED;
     }
     t->layout = l->name;
@@ -269,11 +283,11 @@ ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threa
         if (rd32(d, rt->dac_table + 24 + 4ull * (uint32_t)l->fin_dac_slot, &rva) && rva &&
             rt->base + rva < rt->end) {
             gaddr = rt->base + rva;
-            t->finalizer_source = "DAC table slot 32 (dac__g_pFinalizerThread)";
+            t->finalizer_source = l->fin_desc;
         }
     } else if (l->fin_rva) {
         gaddr = rt->base + l->fin_rva;
-        t->finalizer_source = "g_pFinalizerThread at RVA 0x6ec8c8 (this build only)";
+        t->finalizer_source = l->fin_desc;
     }
     uint64_t fin = 0;
     if (gaddr && rdp(d, P, gaddr, &fin) && fin) {

@@ -20,10 +20,17 @@ static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
                                        "dotnet-2.2-x64.dmp",
                                        "dotnet-2.1-x86.dmp",
                                        "dotnet-2.0-linux-x64-svr.core",
-                                       "dotnet-2.2-x64-svr.dmp"};
+                                       "dotnet-2.2-x64-svr.dmp",
+                                       "dotnet-2.1-x86-svr.dmp",
+                                       "dotnet-3.0-x64.dmp",
+                                       "dotnet-3.1-x64.dmp",
+                                       "dotnet-3.1-x86.dmp",
+                                       "dotnet-3.1-linux-x64.core"};
 #define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
-/* the Linux cores that have an SOS oracle (.sos.txt) and a gdb queue dump (.fq-gdb.txt) */
-static const char *const ORACLE[] = {"dotnet-2.0-linux-x64", "dotnet-2.0-linux-x64-svr"};
+/* the Linux cores with a gdb queue dump (.fq-gdb.txt) and, for the 2.x ones, an SOS oracle
+ * (.sos.txt; the 3.x packages ship no SOS, so the SOS tests pass over dotnet-3.1-linux-x64) */
+static const char *const ORACLE[] = {"dotnet-2.0-linux-x64", "dotnet-2.0-linux-x64-svr",
+                                     "dotnet-3.1-linux-x64"};
 #define NORACLE (sizeof ORACLE / sizeof ORACLE[0])
 
 static uint64_t hexstr(const cJSON *o, const char *key)
