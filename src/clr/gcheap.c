@@ -489,6 +489,7 @@ ds_status ds_clr_heap_open(ds_dump *d, const ds_clr_options *opt, ds_clr_heap *h
     h->priv = calloc(1, sizeof(clr_priv));
     if (!h->priv)
         return DS_E_NOMEM;
+    clr_modpath_init(h, opt ? opt->module_path : NULL, diags);
     ds_status hs = h->rt.server ? read_svr(h, diags) : read_wks(h, diags);
     if (hs != DS_OK && hs != DS_E_PARTIAL)
         return hs;
