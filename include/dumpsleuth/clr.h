@@ -86,6 +86,7 @@ typedef struct ds_clr_runtime {
 
 typedef struct ds_clr_options {
     const char *runtime_dir; /* --runtime-dir: directory of the matching libcoreclr.so (symbols) */
+    const char *module_path; /* --module-path: DIR|FILE[:...] with assemblies the dump lacks */
 } ds_clr_options;
 
 /* Finds the runtime and its GC globals. DS_OK; DS_E_NOTFOUND (no CLR in the dump: rt->kind NONE);
@@ -196,6 +197,22 @@ uint64_t ds_clr_free_size_sos(const ds_clr_heap *h, uint64_t raw);
  * "System.Collections.Generic.List`1[[DsLeak.Font, dotnet_leak]]", "Free"; NULL when it cannot
  * be named (printed as UNKNOWN, like SOS). */
 const char *ds_clr_type_name(ds_clr_heap *h, uint64_t mt);
+
+/* ---- --module-path (src/clr/modpath.c) ----
+ * Modules whose metadata is not in the dump are looked up in opt->module_path (directories are
+ * searched for the module's file name, or every .dll or .exe when the dump does not name it; files
+ * are taken as given). A file is used only when it is provably the same build (docs/internals/
+ * clr.md, "--module-path"); refusals are warnings. Files are tried when a name is first needed. */
+typedef struct ds_clr_modfile_use {
+    uint64_t module;  /* Module* */
+    char name[128];   /* the assembly's simple name (from the file) */
+    char path[1024];  /* the file ("" when no file fitted) */
+    bool accepted;    /* its metadata names the module's types */
+    char detail[400]; /* how the build was matched, or why the file was refused */
+} ds_clr_modfile_use;
+
+/* The files tried so far (one row per module and file that fitted or was refused). */
+size_t ds_clr_module_path_uses(const ds_clr_heap *h, const ds_clr_modfile_use **v);
 
 /* ---- per-MethodTable statistics ---- */
 
@@ -331,6 +348,12 @@ typedef struct ds_clr_thread {
     uint64_t alloc_ptr, alloc_limit;
     long dbg_index; /* index of the OS thread in the dump's thread list (threads ~N), -1 none */
     bool finalizer;
+    /* last thrown object (Thread::m_LastThrownObjectHandle, SOS's Exception column); only where
+     * the offset is verified (has_exc) */
+    bool has_exc;
+    uint64_t exc_handle, exc_object; /* the handle and the object it holds (0: none) */
+    uint64_t exc_mt;                 /* filled by ds_clr_threads_name_exceptions */
+    char exc_type[256];              /* "" = not named (UNKNOWN) */
 } ds_clr_thread;
 
 typedef struct ds_clr_threads {
@@ -341,7 +364,8 @@ typedef struct ds_clr_threads {
     int32_t thread_count, max_thread_count, unstarted, background, pending, dead;
     ds_clr_thread *v;
     size_t n;
-    bool truncated; /* list cut (bound, cycle or unreadable link) */
+    bool truncated;    /* list cut (bound, cycle or unreadable link) */
+    bool exc_verified; /* the m_LastThrownObjectHandle offset is verified for this build */
 } ds_clr_threads;
 
 /* Reads the ThreadStore and its threads. DS_OK; DS_E_UNSUPPORTED (build without verified offsets:
@@ -349,6 +373,8 @@ typedef struct ds_clr_threads {
 ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threads *t,
                               ds_diags *diags);
 void ds_clr_threads_free(ds_clr_threads *t);
+/* Names the last thrown objects (exc_mt, exc_type) through an opened managed heap. */
+void ds_clr_threads_name_exceptions(ds_clr_heap *h, ds_clr_threads *t);
 /* "MTA", "STA" or "Ukn" from the state bits. */
 const char *ds_clr_thread_apartment(uint32_t state);
 /* The finalizer thread of t, NULL when unknown. */

@@ -6,8 +6,9 @@
  * module names and the module version id (MVID).
  *
  * The metadata is read either through the memory view of a dump (the image mapped in the process;
- * parts of it may not be captured) or from a plain byte buffer. Everything is copied at open; a
- * handle is immutable afterwards, so lookups may run concurrently.
+ * parts of it may not be captured) or from a plain byte buffer. Everything is copied at open
+ * (except with ds_clrmeta_open_mapped, which borrows the caller's bytes); a handle is immutable
+ * afterwards, so lookups may run concurrently.
  *
  * Every index read from the metadata is checked (heap offsets, NUL terminators, row indices,
  * coded-index tags, field runs, nesting chains) and nothing is guessed: a lookup whose bytes are
@@ -102,6 +103,9 @@ ds_status ds_clrmeta_open_vm(ds_vmem *vm, uint64_t va, uint32_t size, ds_clrmeta
 /* The same on a byte buffer holding the metadata (from the BSJB signature on); p is copied.
  * Diagnostics carry offsets into the buffer. */
 ds_status ds_clrmeta_open_buf(const uint8_t *p, size_t n, ds_clrmeta **out, ds_diags *diags);
+/* The same without the copy (e.g. metadata in an mmap'd file): p is borrowed, only read, and must
+ * stay valid and unchanged until ds_clrmeta_close. */
+ds_status ds_clrmeta_open_mapped(const uint8_t *p, size_t n, ds_clrmeta **out, ds_diags *diags);
 void ds_clrmeta_close(ds_clrmeta *m);
 
 const ds_clrmeta_info *ds_clrmeta_get_info(const ds_clrmeta *m);

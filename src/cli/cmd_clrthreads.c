@@ -7,17 +7,24 @@
 #include "output/render_clr.h"
 #include "output/render_clrthreads.h"
 
+void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res);
+
 const char cmd_clrthreads_usage[] =
-    "usage: dumpsleuth clrthreads [--runtime-dir DIR] [--json] [-q] <dump>\n"
+    "usage: dumpsleuth clrthreads [--runtime-dir DIR] [--module-path P] [--json] [-q] <dump>\n"
     "\n"
     "The CLR's managed threads like SOS !threads: ThreadCount, UnstartedThread,\n"
     "BackgroundThread, PendingThread, DeadThread, then per Thread: DBG (index in the dump's\n"
     "thread list), managed ID, OSID, ThreadOBJ, State, GC mode, alloc context, domain, lock\n"
-    "count, apartment (from TS_InSTA/TS_InMTA, Ukn when neither) and labels (Finalizer,\n"
-    "Threadpool). Read from ThreadStore::s_pThreadStore without the DAC, with Thread offsets\n"
-    "verified per runtime build; other builds are refused (exit 5).\n"
+    "count, apartment (from TS_InSTA/TS_InMTA, Ukn when neither), labels (Finalizer,\n"
+    "Threadpool) and the last thrown exception (type, object; only on builds where\n"
+    "Thread::m_LastThrownObjectHandle is verified: the CoreCLR 2.x ones, not 3.x).\n"
+    "Read from ThreadStore::s_pThreadStore\n"
+    "without the DAC, with Thread offsets verified per runtime build; other builds are\n"
+    "refused (exit 5).\n"
     "  --runtime-dir DIR  Linux cores: DIR holds the dump's libcoreclr.so (build-id checked);\n"
     "                 the finalizer thread then comes from its g_pFinalizerThread symbol\n"
+    "  --module-path DIR|FILE[:...]  assemblies for exception types whose metadata is not\n"
+    "                 in the dump (same build only; see dumpheap --help)\n"
     "See docs/commands/clrthreads.md.\n";
 
 int cmd_clrthreads(ds_cli *cli, int argc, char **argv)
@@ -35,6 +42,12 @@ int cmd_clrthreads(ds_cli *cli, int argc, char **argv)
             if (i + 1 >= argc)
                 return ds_cli_usage_error(cli, "option '%s' needs a value", argv[i]);
             copt.runtime_dir = argv[++i];
+            continue;
+        }
+        if (i && opts && !strcmp(argv[i], "--module-path")) {
+            if (i + 1 >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", argv[i]);
+            copt.module_path = argv[++i];
             continue;
         }
         rest[nrest++] = argv[i];
@@ -74,12 +87,33 @@ int cmd_clrthreads(ds_cli *cli, int argc, char **argv)
     }
     if (ts == DS_E_PARTIAL)
         st = DS_E_PARTIAL;
+    /* the last thrown objects are named through the managed heap's MethodTables */
+    bool any_exc = false;
+    for (size_t i = 0; i < t.n; i++)
+        any_exc = any_exc || t.v[i].exc_object;
+    ds_clr_heap h;
+    bool heap_open = false;
+    if (any_exc) {
+        ds_diags hd;
+        ds_diags_init(&hd);
+        ds_status hs = ds_clr_heap_open(d, &copt, &h, &hd);
+        heap_open = hs == DS_OK || hs == DS_E_PARTIAL;
+        if (heap_open)
+            ds_clr_threads_name_exceptions(&h, &t);
+        else
+            ds_clr_heap_close(&h);
+        ds_diags_free(&hd);
+    }
     cJSON *res = NULL;
     if (cli->json) {
         res = ds_clrthreads_json(&rt, &t);
         cJSON_AddItemToObject(res, "runtime", ds_clr_runtime_json(&rt));
     } else {
         ds_clrthreads_text(stdout, &rt, &t);
+    }
+    if (heap_open) {
+        ds_cli_clr_modpath_report(cli, &h, res);
+        ds_clr_heap_close(&h);
     }
     ds_clr_threads_free(&t);
     return ds_cli_finish(cli, d, st, res);

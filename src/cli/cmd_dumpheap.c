@@ -15,9 +15,10 @@
 const char cmd_dumpheap_usage[] =
     "usage: dumpsleuth dumpheap [-stat] [-type TEXT] [-mt MT] [-min N] [-max N]\n"
     "                           [--strings [--top N] [--max-distinct N]] [--progress]\n"
-    "                           [--runtime-dir DIR] [--json] [-q] <dump>\n"
+    "                           [--runtime-dir DIR] [--module-path DIR|FILE[:...]]\n"
+    "                           [--json] [-q] <dump>\n"
     "\n"
-    "SOS's !dumpheap for .NET (CoreCLR 2.x) dumps, read from the runtime's own structures\n"
+    "SOS's !dumpheap for CoreCLR 2.0-3.1 dumps, read from the runtime's own structures\n"
     "(no DAC, no symbols): walks every object of the GC heap (small and large object heap),\n"
     "validating each MethodTable; bad objects are reported and the walk resynchronises.\n"
     "Without -stat the objects are listed (Address, MT, Size), then the statistics.\n"
@@ -38,6 +39,11 @@ const char cmd_dumpheap_usage[] =
     "                 .../shared/Microsoft.NETCore.App/2.0.0/); its .symtab gives\n"
     "                 g_gcDacGlobals when its GNU build-id equals the dump's (else refused\n"
     "                 with a warning and the signature scan is used)\n"
+    "  --module-path DIR|FILE[:...]  assemblies whose metadata is not in the dump (UNKNOWN\n"
+    "                 types): directories are searched for the module's file, files are\n"
+    "                 taken as given; a file is used only when it is provably the same build\n"
+    "                 (MVID in the dump, or the module list's timestamp and size), else\n"
+    "                 refused with a warning. The modules named from disk are listed.\n"
     "A progress line is written on stderr for walks longer than a second when stderr is a\n"
     "terminal or with --progress (never with -q).\n"
     "See docs/commands/dumpheap.md.\n";
@@ -76,6 +82,39 @@ void *ds_cli_clr_progress_new(ds_cli *cli);
 void ds_cli_clr_progress_cb(void *ctx, uint64_t done, uint64_t total);
 int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
                     ds_status *st, ds_clr_heap *h);
+
+/* Lists the --module-path files tried (text after the output, JSON "module_path"). */
+void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res)
+{
+    const ds_clr_modfile_use *u;
+    size_t n = ds_clr_module_path_uses(h, &u);
+    if (cli->json) {
+        if (!res)
+            return;
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            ds_json_add_addr(o, "module", u[i].module);
+            ds_json_add_str_or_null(o, "name", u[i].name);
+            cJSON_AddStringToObject(o, "file", u[i].path);
+            cJSON_AddBoolToObject(o, "accepted", u[i].accepted);
+            cJSON_AddStringToObject(o, "detail", u[i].detail);
+            cJSON_AddItemToArray(a, o);
+        }
+        cJSON_AddItemToObject(res, "module_path", a);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!i)
+            printf("\n--module-path:\n");
+        printf("  %s module %016llx %s <- %s (%s)\n",
+               u[i].accepted  ? "named  "
+               : u[i].path[0] ? "REFUSED"
+                              : "no file",
+               (unsigned long long)u[i].module, u[i].name[0] ? u[i].name : "?",
+               u[i].path[0] ? u[i].path : "-", u[i].detail);
+    }
+}
 
 void *ds_cli_clr_progress_new(ds_cli *cli)
 {
@@ -230,6 +269,10 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
             if (i + 1 >= argc)
                 return ds_cli_usage_error(cli, "option '%s' needs a value", a);
             copt.runtime_dir = argv[++i];
+        } else if (opts && !strcmp(a, "--module-path")) {
+            if (i + 1 >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+            copt.module_path = argv[++i];
         } else if (opts && !strcmp(a, "--progress"))
             force_progress = true;
         else if (val && (!strcmp(a, "--top") || !strcmp(a, "--max-distinct"))) {
@@ -308,6 +351,7 @@ int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
         }
         ds_clr_walk_text(stdout, &ws);
     }
+    ds_cli_clr_modpath_report(cli, &h, res);
     bool oom = fl.oom;
     free(fl.objs.v);
     ds_clr_stats_free(&fl.stats);

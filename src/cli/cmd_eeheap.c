@@ -9,7 +9,7 @@
 const char cmd_eeheap_usage[] =
     "usage: dumpsleuth eeheap [-gc] [--runtime-dir DIR] [--json] [-q] <dump>\n"
     "\n"
-    "SOS's !eeheap -gc for .NET (CoreCLR 2.x) dumps, from the runtime's own structures (no DAC,\n"
+    "SOS's !eeheap -gc for CoreCLR 2.0-3.1 dumps, from the runtime's own structures (no DAC,\n"
     "no symbols): how the GC globals were found, the number of GC heaps, where generations 0-2\n"
     "start, the ephemeral allocation context, every small-object-heap and large-object-heap\n"
     "segment (segment, begin, allocated, committed, reserved, size) and the totals.\n"

@@ -9,7 +9,7 @@
 
 #define FQ_USAGE_BODY                                                                              \
     "\n"                                                                                           \
-    "The finalization queue of a .NET (CoreCLR 2.x) dump, read from the GC's CFinalize (no DAC,\n" \
+    "The finalization queue of a CoreCLR 2.0-3.1 dump, read from the GC's CFinalize (no DAC,\n"    \
     "no symbols): per GC heap the objects registered for finalization in generations 0-2 and\n"    \
     "the ready-for-finalization (f-reachable) queue, i.e. objects found dead and waiting for\n"    \
     "the finalizer thread (critical and normal list), then per-type statistics like\n"             \
@@ -18,17 +18,21 @@
     "  -stat   only the statistics\n"                                                              \
     "  --runtime-dir DIR  Linux cores: DIR holds the dump's libcoreclr.so (build-id\n"             \
     "          checked); its .symtab gives g_gcDacGlobals (see dumpheap --help)\n"                 \
+    "  --module-path DIR|FILE[:...]  assemblies whose metadata is not in the dump, same build\n"   \
+    "          only (see dumpheap --help)\n"                                                       \
     "See docs/commands/finalizequeue.md.\n"
 
-const char cmd_finalizequeue_usage[] = "usage: dumpsleuth finalizequeue [-stat] [--runtime-dir "
-                                       "DIR] [--json] [-q] <dump>   (alias fq)\n" FQ_USAGE_BODY;
-const char cmd_fq_usage[] =
-    "usage: dumpsleuth fq [-stat] [--runtime-dir DIR] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
-const char cmd_frq_usage[] =
-    "usage: dumpsleuth frq [-stat] [--runtime-dir DIR] [--json] [-q] <dump>\n" FQ_USAGE_BODY;
+const char cmd_finalizequeue_usage[] =
+    "usage: dumpsleuth finalizequeue [-stat] [--runtime-dir "
+    "DIR] [--module-path P] [--json] [-q] <dump>   (alias fq)\n" FQ_USAGE_BODY;
+const char cmd_fq_usage[] = "usage: dumpsleuth fq [-stat] [--runtime-dir DIR] [--module-path P] "
+                            "[--json] [-q] <dump>\n" FQ_USAGE_BODY;
+const char cmd_frq_usage[] = "usage: dumpsleuth frq [-stat] [--runtime-dir DIR] [--module-path P] "
+                             "[--json] [-q] <dump>\n" FQ_USAGE_BODY;
 
 int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
                     ds_status *st, ds_clr_heap *h);
+void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res);
 
 static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
 {
@@ -45,6 +49,10 @@ static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
             if (i + 1 >= argc)
                 return ds_cli_usage_error(cli, "option '%s' needs a value", a);
             copt.runtime_dir = argv[++i];
+        } else if (opts && !strcmp(a, "--module-path")) {
+            if (i + 1 >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+            copt.module_path = argv[++i];
         } else if (opts && a[0] == '-' && a[1])
             return ds_cli_usage_error(cli, "unknown option '%s'", a);
         else if (path)
@@ -94,6 +102,7 @@ static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
         ds_clr_finalizer_line(stdout, &thr);
         ds_finq_text(stdout, &h, &q, ready_only, stat);
     }
+    ds_cli_clr_modpath_report(cli, &h, res);
     ds_clr_threads_free(&thr);
     ds_clr_finq_free(&q);
     ds_clr_heap_close(&h);

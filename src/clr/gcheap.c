@@ -109,7 +109,11 @@ static bool validate_mt(ds_clr_heap *h, uint64_t mt, clr_mt_entry *e)
         return true;
     }
     e->is_interface = (r.flags & 0x000F0000u) == 0x000C0000u;
-    if ((!e->is_interface && r.base_size < 3 * P) || r.base_size > MAX_BASE_SIZE) {
+    /* objects are at least 3 pointers; types with a component size report their fixed part,
+     * which for String from CoreCLR 3.0 on is below that (22 on x64: header, MT, length,
+     * terminator; the size is raised to min_obj_size when stepping) */
+    uint32_t min_bs = (r.flags & 0x80000000u) ? 2 * P + 4 : 3 * P;
+    if ((!e->is_interface && r.base_size < min_bs) || r.base_size > MAX_BASE_SIZE) {
         snprintf(e->why, sizeof e->why, "BaseSize %u implausible", r.base_size);
         return false;
     }
@@ -306,6 +310,99 @@ static ds_status read_wks(ds_clr_heap *h, ds_diags *diags)
     return DS_OK;
 }
 
+/* Server GC (CoreCLR 2.x/3.x): SVR::gc_heap::g_heaps[0..n_heaps), each gc_heap starting with the
+ * fields of the DAC's mirror class dac_gc_heap (gcinterface.dac.h; gcpriv.h static_asserts that the
+ * offsets match): alloc_allocated @0, ephemeral_heap_segment @P, finalize_queue @2P, oom_info @3P
+ * (9 words), 28 words of per-heap statistics arrays, internal_root_array,
+ * internal_root_array_index, BOOL heap_analyze_success, then generation_table[] at the next
+ * alignment of dac_generation: 42 P + 4 rounded up = 0x158 on x64. x86: 0xB0 (MSVC, 8-aligned i64
+ * in gc_alloc_context) or 0xAC (gcc); calibrated like the workstation context size.
+ * docs/internals/clr.md. */
+#define MAX_HEAPS 4096
+#define DAC_GC_HEAP_FIXED_WORDS 42u /* 3 + oom_history (9) + 28 + 2 */
+
+static ds_status read_svr(ds_clr_heap *h, ds_diags *diags)
+{
+    ds_clr_runtime *rt = &h->rt;
+    unsigned P = h->ptr;
+    uint32_t n = 0;
+    uint64_t arr = 0;
+    if (ds_vmem_u32(&h->dump->vm, rt->v[DS_GCDV_N_HEAPS], &n) != DS_MEM_OK ||
+        !rdp(h, rt->v[DS_GCDV_G_HEAPS], &arr)) {
+        ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", rt->gcdacvars,
+                         "server GC: n_heaps / g_heaps unreadable");
+        return DS_E_PARTIAL;
+    }
+    if ((int32_t)n < 1 || n > MAX_HEAPS || !arr) {
+        ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", rt->v[DS_GCDV_N_HEAPS],
+                         "server GC: implausible n_heaps %d (g_heaps 0x%llx)", (int32_t)n,
+                         (unsigned long long)arr);
+        return DS_E_PARTIAL;
+    }
+    h->heaps = calloc(n, sizeof *h->heaps);
+    if (!h->heaps)
+        return DS_E_NOMEM;
+    h->nheaps = n;
+    ds_status st = DS_OK;
+    int first = -1; /* first readable heap */
+    for (uint32_t i = 0; i < n; i++) {
+        ds_clr_gcheap *gh = &h->heaps[i];
+        uint64_t addr = 0;
+        if (!rdp(h, arr + (uint64_t)i * P, &addr) || !addr || addr % P ||
+            !rdp(h, addr, &gh->alloc_allocated) || !rdp(h, addr + P, &gh->ephemeral_segment) ||
+            !rdp(h, addr + 2ull * P, &gh->finalize_queue)) {
+            /* kept as an empty heap (ngen 0, no segments, no queue): the others are still read */
+            memset(gh, 0, sizeof *gh);
+            gh->addr = addr;
+            ds_diag_add_addr(diags, DS_SEV_WARNING, "gc_heap", arr + (uint64_t)i * P,
+                             "server GC heap %u (gc_heap 0x%llx) unreadable; skipped", i,
+                             (unsigned long long)addr);
+            st = DS_E_PARTIAL;
+            continue;
+        }
+        gh->addr = addr;
+        gh->ngen = 4;
+        if (first < 0)
+            first = (int)i;
+    }
+    if (first < 0) {
+        ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", arr, "server GC: no gc_heap readable");
+        return DS_E_PARTIAL;
+    }
+    /* generation_table offset (and context size on x86): gen2's start_segment of the first
+     * readable heap must be a valid heap_segment */
+    uint64_t fixed = DAC_GC_HEAP_FIXED_WORDS * (uint64_t)P + 4;
+    struct {
+        uint64_t off, ctx;
+    } cand[2] = {{align_up(fixed, 8), P == 8 ? 56u : 40u}, {align_up(fixed, P), P == 8 ? 0u : 36u}};
+    uint64_t gt_off = 0;
+    for (int c = 0; c < 2 && !h->gen_ctx_size; c++) {
+        ds_clr_generation g2;
+        ds_clr_segment s;
+        if (cand[c].ctx &&
+            read_generation(h, h->heaps[first].addr + cand[c].off + 2 * rt->generation_size,
+                            cand[c].ctx, &g2) &&
+            read_segment(h, g2.start_segment, &s)) {
+            h->gen_ctx_size = cand[c].ctx;
+            gt_off = cand[c].off;
+        }
+    }
+    if (!h->gen_ctx_size) {
+        ds_diag_add_addr(diags, DS_SEV_ERROR, "gc_heap", h->heaps[first].addr,
+                         "server GC: gen2 start segment of heap %d is not a valid heap_segment "
+                         "at the dac_gc_heap generation_table offset",
+                         first);
+        return DS_E_PARTIAL;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        ds_clr_gcheap *gh = &h->heaps[i];
+        for (unsigned g = 0; g < gh->ngen; g++)
+            read_generation(h, gh->addr + gt_off + g * rt->generation_size, h->gen_ctx_size,
+                            &gh->gen[g]);
+    }
+    return st;
+}
+
 static bool seg_seen(ds_clr_heap *h, uint64_t a)
 {
     for (size_t i = 0; i < h->nsegs; i++)
@@ -334,6 +431,12 @@ static ds_status add_chain(ds_clr_heap *h, uint32_t heap, uint64_t first, ds_clr
         }
         s.kind = kind;
         s.heap = heap;
+        /* server GC: heap_segment::heap (after background_allocated) names the owning gc_heap */
+        uint64_t owner = 0;
+        if (h->rt.server && rdp(h, a + 8ull * h->ptr, &owner) && owner != gh->addr)
+            ds_diag_add_addr(diags, DS_SEV_WARNING, "heap_segment", a,
+                             "segment of heap %u names gc_heap 0x%llx, not 0x%llx", heap,
+                             (unsigned long long)owner, (unsigned long long)gh->addr);
         s.walk_end = s.allocated;
         if (kind == DS_CLR_SEG_SOH && a == gh->ephemeral_segment) {
             s.ephemeral = true;
@@ -367,40 +470,47 @@ ds_status ds_clr_heap_open(ds_dump *d, const ds_clr_options *opt, ds_clr_heap *h
         return st;
     h->ptr = h->rt.ptr;
     h->min_obj = 3ull * h->ptr;
-    /* MethodTable::m_pLoaderModule is a plain pointer in 2.0 and a relative one from 2.1 on */
+    /* MethodTable::m_pLoaderModule: a plain pointer in 2.0, a RelativePointer in 2.1/2.2, and a
+     * plain one again from 3.0 on (the 3.x runtime is built without FEATURE_PREJIT, and
+     * fixuppointer.h then defines RelativePointer as PlainPointer; docs/internals/clr.md) */
     const ds_clr_runtime *rt = &h->rt;
-    if (rt->netcore_version[0])
-        h->loader_rel = strncmp(rt->netcore_version, "2.0.", 4) ? 1 : 0;
-    else if (rt->module && rt->module->file_version.valid && rt->module->file_version.v[0] == 4 &&
-             rt->module->file_version.v[1] == 6)
-        h->loader_rel = rt->module->file_version.v[2] >= 26000 ? 1 : 0;
+    const ds_version *fv =
+        rt->module && rt->module->file_version.valid ? &rt->module->file_version : NULL;
+    if (!strncmp(rt->netcore_version, "2.1.", 4) || !strncmp(rt->netcore_version, "2.2.", 4))
+        h->loader_rel = 1;
+    else if (!strncmp(rt->netcore_version, "2.0.", 4) || !strncmp(rt->netcore_version, "3.", 2))
+        h->loader_rel = 0;
+    else if (fv && fv->v[0] == 4 && fv->v[1] == 6)
+        h->loader_rel = fv->v[2] >= 26000 ? 1 : 0;
+    else if (fv && fv->v[0] == 4 && fv->v[1] == 700)
+        h->loader_rel = 0; /* 4.700.19.x = 3.0, 4.700.20+.x = 3.1 */
     else
         h->loader_rel = -1; /* decided per MethodTable */
     h->priv = calloc(1, sizeof(clr_priv));
     if (!h->priv)
         return DS_E_NOMEM;
-    if (h->rt.server) {
-        snprintf(h->rt.reason, sizeof h->rt.reason,
-                 "server GC: per-heap gc_heap layout not implemented (workstation GC only)");
-        h->rt.supported = false;
-        return DS_E_UNSUPPORTED;
-    }
-    ds_status hs = read_wks(h, diags);
+    clr_modpath_init(h, opt ? opt->module_path : NULL, diags);
+    ds_status hs = h->rt.server ? read_svr(h, diags) : read_wks(h, diags);
     if (hs != DS_OK && hs != DS_E_PARTIAL)
         return hs;
     if (hs == DS_E_PARTIAL && !h->gen_ctx_size)
         return DS_E_PARTIAL;
     size_t cap = 0;
-    ds_clr_gcheap *gh = &h->heaps[0];
-    ds_status a = add_chain(h, 0, gh->gen[2].start_segment, DS_CLR_SEG_SOH, &cap, diags);
-    if (a == DS_E_NOMEM)
-        return a;
-    ds_status b = add_chain(h, 0, gh->gen[3].start_segment, DS_CLR_SEG_LOH, &cap, diags);
-    if (b == DS_E_NOMEM)
-        return b;
-    if (a != DS_OK || b != DS_OK || hs != DS_OK)
-        return DS_E_PARTIAL;
-    return DS_OK;
+    ds_status res = hs;
+    for (uint32_t hi = 0; hi < h->nheaps; hi++) {
+        ds_clr_gcheap *gh = &h->heaps[hi];
+        if (!gh->ngen)
+            continue; /* an unreadable server heap (reported by read_svr) */
+        ds_status a = add_chain(h, hi, gh->gen[2].start_segment, DS_CLR_SEG_SOH, &cap, diags);
+        if (a == DS_E_NOMEM)
+            return a;
+        ds_status b = add_chain(h, hi, gh->gen[3].start_segment, DS_CLR_SEG_LOH, &cap, diags);
+        if (b == DS_E_NOMEM)
+            return b;
+        if (a != DS_OK || b != DS_OK)
+            res = DS_E_PARTIAL;
+    }
+    return res;
 }
 
 void ds_clr_heap_close(ds_clr_heap *h)

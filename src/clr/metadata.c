@@ -180,7 +180,8 @@ typedef struct heap {
 } heap;
 
 struct ds_clrmeta {
-    uint8_t *d; /* the metadata bytes (uncaptured bytes are zero and not in `have`) */
+    uint8_t *d;    /* the metadata bytes (uncaptured bytes are zero and not in `have`) */
+    bool borrowed; /* d belongs to the caller (ds_clrmeta_open_mapped): never written or freed */
     uint32_t size;
     span *have; /* captured runs, sorted, disjoint */
     size_t nhave;
@@ -821,7 +822,8 @@ void ds_clrmeta_close(ds_clrmeta *m)
 {
     if (!m)
         return;
-    free(m->d);
+    if (!m->borrowed)
+        free(m->d);
     free(m->have);
     free(m->enclosing);
     free(m);
@@ -1224,6 +1226,35 @@ ds_status ds_clrmeta_open_buf(const uint8_t *p, size_t n, ds_clrmeta **out, ds_d
     }
     if (n)
         memcpy(m->d, p, n);
+    return open_common(&o, out);
+}
+
+ds_status ds_clrmeta_open_mapped(const uint8_t *p, size_t n, ds_clrmeta **out, ds_diags *diags)
+{
+    if (!out)
+        return DS_E_USAGE;
+    *out = NULL;
+    if (!p || !n)
+        return DS_E_USAGE;
+    octx o = {NULL, diags, false, 0, false};
+    if (n > DS_CLRMETA_MAX_SIZE) {
+        diag(&o, DS_SEV_ERROR, "metadata root", 0, "metadata size %zu exceeds the %u limit", n,
+             DS_CLRMETA_MAX_SIZE);
+        return DS_E_FORMAT;
+    }
+    ds_clrmeta *m = calloc(1, sizeof *m);
+    if (!m)
+        return DS_E_NOMEM;
+    o.m = m;
+    m->size = (uint32_t)n;
+    m->info.size = (uint32_t)n;
+    m->d = (uint8_t *)(uintptr_t)p; /* only read: the handle is immutable after open */
+    m->borrowed = true;
+    size_t cap = 0;
+    if (!add_span(m, &cap, 0, (uint32_t)n)) {
+        ds_clrmeta_close(m);
+        return DS_E_NOMEM;
+    }
     return open_common(&o, out);
 }
 

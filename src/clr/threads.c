@@ -14,6 +14,7 @@
  * target has, at the layout's list offset, the SList signature (m_pHead pointing at m_link itself)
  * and whose Thread chain validates (same vtable inside the runtime image, managed ids in range,
  * length == m_ThreadCount). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,23 +31,40 @@ typedef struct thr_layout {
     /* Thread */
     uint32_t state, preempt, domain, lock_count, thread_id, link, os_id;
     uint32_t alloc; /* m_alloc_context (alloc_ptr, alloc_limit); 0 = not verified */
+    uint32_t exc;   /* m_LastThrownObjectHandle; 0 = not verified */
     /* ThreadStore: offset of m_ThreadList (the counts follow it at +3 pointers) */
     uint32_t ts_list;
     /* g_pFinalizerThread: DAC table slot (Windows resource), or RVA (ELF, this build only) */
     int fin_dac_slot;
     uint32_t fin_rva;
+    const char *fin_desc; /* where g_pFinalizerThread comes from (output) */
 } thr_layout;
 
 /* Every row: see docs/internals/clr.md for how each number was derived. */
 static const thr_layout LAYOUTS[] = {
     {"CoreCLR 2.0.0 linux-x64 (libcoreclr.so from Microsoft.NETCore.App 2.0.0)", 8, false, "2.0.0",
-     0x08, 0x0C, 0x20, 0x28, 0x2C, 0x138, 0x1F4, 0x60, 0xA8, -1, 0x6EC8C8},
+     0x08, 0x0C, 0x20, 0x28, 0x2C, 0x138, 0x1F4, 0x60, 0x220, 0xA8, -1, 0x6EC8C8,
+     "g_pFinalizerThread at RVA 0x6ec8c8 (this build only)"},
     {"CoreCLR 2.0 win-x64 (coreclr.dll 4.6.25519.2)", 8, true, "4.6.25519.2", 0x08, 0x0C, 0x20,
-     0x28, 0x2C, 0x148, 0x204, 0, 0x40, 32, 0},
+     0x28, 0x2C, 0x148, 0x204, 0, 0x230, 0x40, 32, 0,
+     "DAC table slot 32 (dac__g_pFinalizerThread)"},
     {"CoreCLR 2.2 win-x64 (coreclr.dll 4.6.27317.7)", 8, true, "4.6.27317.7", 0x08, 0x0C, 0x20,
-     0x28, 0x2C, 0x148, 0x204, 0, 0x40, 32, 0},
+     0x28, 0x2C, 0x148, 0x204, 0, 0x230, 0x40, 32, 0,
+     "DAC table slot 32 (dac__g_pFinalizerThread)"},
     {"CoreCLR 2.1 win-x86 (coreclr.dll 4.6.27317.3)", 4, true, "4.6.27317.3", 0x04, 0x08, 0x14,
-     0x18, 0x1C, 0xDC, 0x148, 0, 0x24, 32, 0},
+     0x18, 0x1C, 0xDC, 0x148, 0, 0x168, 0x24, 32, 0, "DAC table slot 32 (dac__g_pFinalizerThread)"},
+    /* 3.x: m_pUnloadBoundaryFrame and m_Context are gone (threads.h at v3.1.2); the
+     * m_LastThrownObjectHandle offset is not verified on these builds (exc 0: column left empty) */
+    {"CoreCLR 3.1 win-x64 (coreclr.dll 4.700.20.6602)", 8, true, "4.700.20.6602", 0x08, 0x0C, 0x18,
+     0x20, 0x24, 0x110, 0x1D8, 0x58, 0, 0x40, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
+    {"CoreCLR 3.0 win-x64 (coreclr.dll 4.700.19.46205)", 8, true, "4.700.19.46205", 0x08, 0x0C,
+     0x18, 0x20, 0x24, 0x110, 0x1D8, 0x58, 0, 0x40, 31, 0,
+     "DAC table slot 31 (dac__g_pFinalizerThread)"},
+    {"CoreCLR 3.1 win-x86 (coreclr.dll 4.700.20.6602)", 4, true, "4.700.20.6602", 0x04, 0x08, 0x10,
+     0x14, 0x18, 0xBC, 0x12C, 0x38, 0, 0x24, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
+    {"CoreCLR 3.1.2 linux-x64 (libcoreclr.so from Microsoft.NETCore.App 3.1.2)", 8, false, "3.1.2",
+     0x08, 0x0C, 0x18, 0x20, 0x24, 0x100, 0x1C8, 0x58, 0, 0xA8, -1, 0x7571B0,
+     "g_pFinalizerThread at RVA 0x7571b0 (this build only)"},
 };
 #define NLAYOUTS (sizeof LAYOUTS / sizeof LAYOUTS[0])
 
@@ -154,6 +172,13 @@ static size_t walk(ds_dump *d, const ds_clr_runtime *rt, const thr_layout *l, ui
                 x->has_alloc = rdp(d, P, th + l->alloc, &x->alloc_ptr) &&
                                rdp(d, P, th + l->alloc + P, &x->alloc_limit);
             }
+            if (l->exc) { /* OBJECTHANDLE: a handle-table slot holding the object */
+                x->has_exc = true;
+                uint64_t hnd = 0;
+                if (rdp(d, P, th + l->exc, &hnd) && hnd && !(hnd % P))
+                    rdp(d, P, hnd, &x->exc_object);
+                x->exc_handle = hnd;
+            }
             x->dbg_index = -1;
             for (size_t k = 0; k < d->nthreads; k++)
                 if (x->os_id && d->threads[k].tid == x->os_id) {
@@ -216,15 +241,17 @@ ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threa
     }
     const thr_layout *l = find_layout(rt);
     if (!l) {
-        ds_diag_add(diags, DS_SEV_ERROR, "CLR threads", 0, 0,
-                    "the Thread/ThreadStore offsets of %s %s (%u-bit) are not verified; only "
-                    "CoreCLR 2.0.0 linux-x64, coreclr.dll 4.6.25519.2/4.6.27317.7 (x64) and "
-                    "4.6.27317.3 (x86) are (docs/internals/clr.md)",
-                    rt->module_name, rt->version[0] ? rt->version : "(unknown version)",
-                    rt->ptr * 8);
+        ds_diag_add(
+            diags, DS_SEV_ERROR, "CLR threads", 0, 0,
+            "the Thread/ThreadStore offsets of %s %s (%u-bit) are not verified; only "
+            "CoreCLR 2.0.0 and 3.1.2 linux-x64, coreclr.dll 4.6.25519.2/4.6.27317.7 "
+            "(x64), 4.6.27317.3 (x86), 4.700.19.46205 (x64) and 4.700.20.6602 (x64, x86) are "
+            "(docs/internals/clr.md)",
+            rt->module_name, rt->version[0] ? rt->version : "(unknown version)", rt->ptr * 8);
         return DS_E_UNSUPPORTED;
     }
     t->layout = l->name;
+    t->exc_verified = l->exc != 0;
     unsigned hits = 0;
     uint64_t ts = find_thread_store(d, rt, l, &hits);
     if (!ts) {
@@ -269,11 +296,11 @@ ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threa
         if (rd32(d, rt->dac_table + 24 + 4ull * (uint32_t)l->fin_dac_slot, &rva) && rva &&
             rt->base + rva < rt->end) {
             gaddr = rt->base + rva;
-            t->finalizer_source = "DAC table slot 32 (dac__g_pFinalizerThread)";
+            t->finalizer_source = l->fin_desc;
         }
     } else if (l->fin_rva) {
         gaddr = rt->base + l->fin_rva;
-        t->finalizer_source = "g_pFinalizerThread at RVA 0x6ec8c8 (this build only)";
+        t->finalizer_source = l->fin_desc;
     }
     uint64_t fin = 0;
     if (gaddr && rdp(d, P, gaddr, &fin) && fin) {
@@ -290,4 +317,22 @@ ds_status ds_clr_threads_read(ds_dump *d, const ds_clr_runtime *rt, ds_clr_threa
     if (!t->finalizer)
         t->finalizer_source = NULL;
     return st;
+}
+
+void ds_clr_threads_name_exceptions(ds_clr_heap *h, ds_clr_threads *t)
+{
+    for (size_t i = 0; h && t && i < t->n; i++) {
+        ds_clr_thread *x = &t->v[i];
+        uint64_t mt = 0;
+        if (!x->exc_object ||
+            ds_vmem_ptr_sized(&h->dump->vm, x->exc_object, h->ptr, &mt) != DS_MEM_OK)
+            continue;
+        mt &= ~(uint64_t)3;
+        if (!ds_clr_mt_check(h, mt, NULL, NULL, NULL))
+            continue;
+        x->exc_mt = mt;
+        const char *n = ds_clr_type_name(h, mt);
+        if (n)
+            snprintf(x->exc_type, sizeof x->exc_type, "%s", n);
+    }
 }

@@ -21,11 +21,12 @@
 void clr_names_free(clr_priv *p)
 {
     for (size_t i = 0; i < p->nmods; i++)
-        if (p->mods[i].meta)
+        if (p->mods[i].meta && !p->mods[i].meta_disk)
             ds_clrmeta_close(p->mods[i].meta);
     free(p->mods);
     p->mods = NULL;
     p->nmods = p->capmods = 0;
+    clr_modpath_free(p);
 }
 
 static bool is_bsjb(ds_clr_heap *h, uint64_t va)
@@ -169,8 +170,9 @@ static clr_module_entry *module_info(ds_clr_heap *h, uint64_t module)
     memset(&e, 0, sizeof e);
     e.module = module;
     uint64_t name = 0;
-    if (ds_vmem_ptr_sized(&h->dump->vm, module + h->ptr, h->ptr, &name) == DS_MEM_OK && name &&
-        ds_vmem_cstr(&h->dump->vm, name, e.simple, sizeof e.simple) == DS_MEM_OK) {
+    bool have_ptr =
+        ds_vmem_ptr_sized(&h->dump->vm, module + h->ptr, h->ptr, &name) == DS_MEM_OK && name;
+    if (have_ptr && ds_vmem_cstr(&h->dump->vm, name, e.simple, sizeof e.simple) == DS_MEM_OK) {
         uint64_t md = 0;
         uint32_t mds = 0;
         e.image = image_around(h, name, &md, &mds);
@@ -185,9 +187,19 @@ static clr_module_entry *module_info(ds_clr_heap *h, uint64_t module)
     } else {
         e.simple[0] = 0;
     }
+    if (!e.meta && have_ptr && p->modpath) {
+        void *dm = NULL;
+        char an[sizeof e.simple];
+        if (clr_modpath_resolve(h, module, name, e.simple, &dm, an, sizeof an)) {
+            e.meta = dm;
+            e.meta_disk = true;
+            if (!e.simple[0])
+                snprintf(e.simple, sizeof e.simple, "%s", an);
+        }
+    }
     e.done = true;
     if (!DS_PUSH(p->mods, p->nmods, p->capmods, e)) {
-        if (e.meta)
+        if (e.meta && !e.meta_disk)
             ds_clrmeta_close(e.meta);
         return NULL;
     }

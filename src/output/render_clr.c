@@ -97,8 +97,13 @@ void ds_eeheap_text(FILE *f, const ds_clr_heap *h)
     for (size_t hi = 0; hi < h->nheaps; hi++) {
         const ds_clr_gcheap *g = &h->heaps[hi];
         uint64_t heap_total = 0;
-        if (h->nheaps > 1)
-            fprintf(f, "------------------------------\nHeap %zu (0x%" PRIx64 ")\n", hi, g->addr);
+        if (h->nheaps > 1) /* SOS: "Heap 0 (0000000005C8FBF0)", the gc_heap instance */
+            fprintf(f, "------------------------------\nHeap %zu (%s)\n", hi,
+                    mtx(a, 24, g->addr, P, 1));
+        if (!g->ngen) {
+            fprintf(f, "gc_heap unreadable (not in the dump): no generations, no segments\n");
+            continue;
+        }
         for (int gen = 0; gen < 3; gen++)
             fprintf(f, "generation %d starts at 0x%s\n", gen,
                     mtx(a, 24, g->gen[gen].allocation_start, P, 1));
@@ -121,8 +126,9 @@ void ds_eeheap_text(FILE *f, const ds_clr_heap *h)
                 seg_row(f, &h->segs[i], P);
                 heap_total += h->segs[i].walk_end - h->segs[i].mem;
             }
-        fprintf(f, "Total Size:              Size: 0x%" PRIx64 " (%" PRIu64 ") bytes.\n",
-                heap_total, heap_total);
+        /* SOS: "Total Size:" for the one workstation heap, "Heap Size:" per server heap */
+        fprintf(f, "%-25sSize: 0x%" PRIx64 " (%" PRIu64 ") bytes.\n",
+                h->nheaps > 1 ? "Heap Size:" : "Total Size:", heap_total, heap_total);
     }
     fprintf(f, "------------------------------\n");
     fprintf(f, "GC Heap Size:            Size: 0x%" PRIx64 " (%" PRIu64 ") bytes.\n", h->total_size,
@@ -138,6 +144,8 @@ cJSON *ds_eeheap_json(const ds_clr_heap *h)
         const ds_clr_gcheap *g = &h->heaps[hi];
         cJSON *jh = cJSON_CreateObject();
         ds_json_add_uint(jh, "index", hi);
+        ds_json_add_addr_or_null(jh, "gc_heap", g->addr != 0, g->addr);
+        cJSON_AddBoolToObject(jh, "valid", g->ngen != 0);
         ds_json_add_addr(jh, "alloc_allocated", g->alloc_allocated);
         ds_json_add_addr(jh, "ephemeral_segment", g->ephemeral_segment);
         ds_json_add_addr(jh, "finalize_queue", g->finalize_queue);
@@ -327,6 +335,7 @@ cJSON *ds_finq_json(const ds_clr_heap *h, const ds_clr_finq *q, bool ready_only)
     for (size_t i = 0; i < q->nheaps; i++) {
         const ds_clr_finq_heap *fh = &q->heaps[i];
         cJSON *jh = cJSON_CreateObject();
+        ds_json_add_uint(jh, "index", i);
         ds_json_add_addr(jh, "cfinalize", fh->cfinalize);
         cJSON_AddBoolToObject(jh, "valid", fh->valid);
         if (fh->valid) {

@@ -40,12 +40,17 @@ void ds_clrthreads_text(FILE *f, const ds_clr_runtime *rt, const ds_clr_threads 
             fputs(" (Threadpool Worker)", f);
         if (x->state & DS_CLR_TS_TP_COMPLETION_PORT)
             fputs(" (Threadpool Completion Port)", f);
+        if (x->has_exc && x->exc_object)
+            fprintf(f, " %s %0*" PRIx64, x->exc_type[0] ? x->exc_type : "UNKNOWN", w,
+                    x->exc_object);
         fputc('\n', f);
     }
     fprintf(f, "\nThreadStore at 0x%" PRIx64 "; offsets: %s\n", t->thread_store,
             t->layout ? t->layout : "?");
     if (t->finalizer_source)
         fprintf(f, "Finalizer from %s\n", t->finalizer_source);
+    if (!t->exc_verified)
+        fprintf(f, "Exception column: not verified for this build (left empty)\n");
     if (t->truncated)
         fprintf(f, "Warning: the thread list was cut after %zu threads\n", t->n);
 }
@@ -64,6 +69,7 @@ cJSON *ds_clrthreads_json(const ds_clr_runtime *rt, const ds_clr_threads *t)
     ds_json_add_addr_or_null(o, "finalizer_thread", t->finalizer != 0, t->finalizer);
     ds_json_add_str_or_null(o, "finalizer_source", t->finalizer_source);
     cJSON_AddBoolToObject(o, "truncated", t->truncated);
+    cJSON_AddBoolToObject(o, "exception_verified", t->exc_verified);
     cJSON *a = cJSON_AddArrayToObject(o, "threads");
     for (size_t i = 0; i < t->n; i++) {
         const ds_clr_thread *x = &t->v[i];
@@ -85,6 +91,15 @@ cJSON *ds_clrthreads_json(const ds_clr_runtime *rt, const ds_clr_threads *t)
         cJSON_AddBoolToObject(r, "background", (x->state & DS_CLR_TS_BACKGROUND) != 0);
         cJSON_AddBoolToObject(r, "finalizer", x->finalizer);
         cJSON_AddBoolToObject(r, "threadpool_worker", (x->state & DS_CLR_TS_TP_WORKER) != 0);
+        if (x->has_exc && x->exc_object) {
+            cJSON *e = cJSON_AddObjectToObject(r, "exception");
+            ds_json_add_addr(e, "object", x->exc_object);
+            ds_json_add_addr(e, "handle", x->exc_handle);
+            ds_json_add_addr_or_null(e, "mt", x->exc_mt != 0, x->exc_mt);
+            ds_json_add_str_or_null(e, "type", x->exc_type[0] ? x->exc_type : NULL);
+        } else {
+            cJSON_AddNullToObject(r, "exception");
+        }
         cJSON_AddItemToArray(a, r);
     }
     return o;

@@ -1,9 +1,10 @@
 /* Tests of the DAC-less managed-heap reader (src/clr) on the .NET fixtures.
  *
  * Expected numbers come from the fixtures' truth files (written by the scenario process itself)
- * and, for the Linux core, from SOS's output on the same core
- * (fixtures/data/dotnet-2.0-linux-x64.sos.txt, parsed here at test time) - never from our own
- * output. Tests skip when a fixture is absent. */
+ * and, for the Linux cores (workstation and server GC), from SOS's output on the same core
+ * (fixtures/data/<name>.sos.txt) and from gdb reading the finalization queues through
+ * libcoreclr.so's symbol table (fixtures/data/<name>.fq-gdb.txt), parsed here at test time -
+ * never from our own output. Tests skip when a fixture is absent. */
 #include "dstest.h"
 
 #include <inttypes.h>
@@ -14,9 +15,23 @@
 #include "clr/clr_priv.h"
 #include "dumpsleuth/clr.h"
 
-static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core", "dotnet-2.0-x64.dmp",
-                                       "dotnet-2.2-x64.dmp", "dotnet-2.1-x86.dmp"};
+static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
+                                       "dotnet-2.0-x64.dmp",
+                                       "dotnet-2.2-x64.dmp",
+                                       "dotnet-2.1-x86.dmp",
+                                       "dotnet-2.0-linux-x64-svr.core",
+                                       "dotnet-2.2-x64-svr.dmp",
+                                       "dotnet-2.1-x86-svr.dmp",
+                                       "dotnet-3.0-x64.dmp",
+                                       "dotnet-3.1-x64.dmp",
+                                       "dotnet-3.1-x86.dmp",
+                                       "dotnet-3.1-linux-x64.core"};
 #define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
+/* the Linux cores with a gdb queue dump (.fq-gdb.txt) and, for the 2.x ones, an SOS oracle
+ * (.sos.txt; the 3.x packages ship no SOS, so the SOS tests pass over dotnet-3.1-linux-x64) */
+static const char *const ORACLE[] = {"dotnet-2.0-linux-x64", "dotnet-2.0-linux-x64-svr",
+                                     "dotnet-3.1-linux-x64"};
+#define NORACLE (sizeof ORACLE / sizeof ORACLE[0])
 
 static uint64_t hexstr(const cJSON *o, const char *key)
 {
@@ -96,6 +111,13 @@ static bool open_fixture(const char *name, ds_dump **d, ds_clr_heap *h, cJSON **
     if (!dstest_open_fixture(name, d, truth))
         return false;
     assert_int_equal(ds_clr_heap_open(*d, NULL, h, &(*d)->diags), DS_OK);
+    /* the GC mode the scenario process reported (GCSettings.IsServerGC); server GC has one heap
+     * per processor (Environment.ProcessorCount), workstation GC one */
+    const cJSON *rtj = cJSON_GetObjectItemCaseSensitive(*truth, "runtime");
+    const cJSON *svr = cJSON_GetObjectItemCaseSensitive(rtj, "server_gc");
+    assert_true(cJSON_IsBool(svr));
+    assert_int_equal(h->rt.server, cJSON_IsTrue(svr));
+    assert_int_equal(h->nheaps, cJSON_IsTrue(svr) ? num(rtj, "processor_count") : 1);
     return true;
 }
 
@@ -169,8 +191,9 @@ static void test_finalization(void **state)
         uint64_t blocker = hexstr(fin, "blocker_bitmap_address");
         ds_clr_finq q;
         assert_int_equal(ds_clr_finalize_queue(&h, &q, &d->diags), DS_OK);
-        assert_int_equal(q.nheaps, 1);
-        assert_true(q.heaps[0].valid);
+        assert_int_equal(q.nheaps, h.nheaps);
+        for (size_t i = 0; i < q.nheaps; i++)
+            assert_true(q.heaps[i].valid);
         assert_true(q.ready_count >= min_total);
         uint64_t pj_ready = 0, bm_ready = 0, bm_all = 0;
         for (size_t i = 0; i < q.ready.n; i++) {
@@ -203,13 +226,13 @@ static void test_finalization(void **state)
 
 /* ---- the SOS oracle (Linux core) ---- */
 
-static char *sos_text(void)
+static char *data_text(const char *name, const char *ext)
 {
     const char *src = getenv("DS_SOURCE_DIR");
     char p[4096];
     if (!src)
         return NULL;
-    snprintf(p, sizeof p, "%s/fixtures/data/dotnet-2.0-linux-x64.sos.txt", src);
+    snprintf(p, sizeof p, "%s/fixtures/data/%s%s", src, name, ext);
     size_t n;
     uint8_t *b = dstest_read_file(p, &n);
     if (!b)
@@ -221,108 +244,261 @@ static char *sos_text(void)
     return s;
 }
 
+/* Opens oracle fixture i with its SOS text; false (nothing to free) when absent. */
+static bool open_oracle(size_t i, const char *ext, char **text, ds_dump **d, ds_clr_heap *h,
+                        cJSON **truth)
+{
+    char core[128];
+    snprintf(core, sizeof core, "%s.core", ORACLE[i]);
+    *text = data_text(ORACLE[i], ext);
+    if (!*text)
+        return false;
+    if (!open_fixture(core, d, h, truth)) {
+        free(*text);
+        return false;
+    }
+    return true;
+}
+
+static void close_oracle(char *text, ds_dump *d, ds_clr_heap *h, cJSON *truth)
+{
+    ds_clr_heap_close(h);
+    ds_dump_close(d);
+    cJSON_Delete(truth);
+    free(text);
+}
+
+/* SOS's eeheap -gc: "Number of GC Heaps", per heap ("Heap N (gc_heap)" on server GC) the
+ * generation starts and the segment rows (SOH, then LOH), the per-heap and total sizes. */
 static void test_sos_eeheap(void **state)
 {
     (void)state;
-    ds_dump *d;
-    ds_clr_heap h;
-    cJSON *truth;
-    char *sos = sos_text();
-    if (!sos || !open_fixture("dotnet-2.0-linux-x64.core", &d, &h, &truth)) {
-        free(sos);
-        skip();
-        return;
-    }
-    assert_int_equal(h.rt.route, DS_CLR_ROUTE_SIGNATURE);
-    char *e = strstr(sos, "(lldb) eeheap -gc");
-    assert_non_null(e);
-    for (int g = 0; g < 3; g++) {
-        char key[64];
-        snprintf(key, sizeof key, "generation %d starts at 0x", g);
-        char *p = strstr(e, key);
-        assert_non_null(p);
-        assert_int_equal(strtoull(p + strlen(key), NULL, 16), h.heaps[0].gen[g].allocation_start);
-    }
-    /* segment rows: "segment begin allocated size" in SOS order (SOH, then LOH) */
-    size_t si = 0;
-    for (char *line = strchr(e, '\n'); line && si <= h.nsegs; line = strchr(line + 1, '\n')) {
-        unsigned long long seg, begin, alloc;
-        if (!strncmp(line + 1, "(lldb) dumpheap", 15))
-            break;
-        if (sscanf(line + 1, "%llx %llx %llx 0x", &seg, &begin, &alloc) != 3)
+    int ran = 0;
+    for (size_t fi = 0; fi < NORACLE; fi++) {
+        ds_dump *d;
+        ds_clr_heap h;
+        cJSON *truth;
+        char *sos;
+        if (!open_oracle(fi, ".sos.txt", &sos, &d, &h, &truth))
             continue;
-        assert_true(si < h.nsegs);
-        assert_int_equal(seg, h.segs[si].addr);
-        assert_int_equal(begin, h.segs[si].mem);
-        assert_int_equal(alloc, h.segs[si].walk_end);
-        si++;
+        ran++;
+        assert_int_equal(h.rt.route, DS_CLR_ROUTE_SIGNATURE);
+        char *e = strstr(sos, "(lldb) eeheap -gc");
+        assert_non_null(e);
+        char *end = strstr(e, "(lldb) dumpheap");
+        assert_non_null(end);
+        *end = 0;
+        char *nh = strstr(e, "Number of GC Heaps: ");
+        assert_non_null(nh);
+        assert_int_equal(strtoull(nh + 20, NULL, 10), h.nheaps);
+        size_t si = 0, heap = 0, gens = 0, sizes = 0;
+        uint64_t heap_total = 0;
+        for (char *line = strchr(e, '\n'); line; line = strchr(line + 1, '\n')) {
+            unsigned long long seg, begin, alloc, v;
+            unsigned g;
+            const char *l = line + 1;
+            if (sscanf(l, "Heap %zu (%llx)", &heap, &v) == 2) {
+                assert_true(heap < h.nheaps);
+                assert_int_equal(v, h.heaps[heap].addr);
+                heap_total = 0;
+            } else if (sscanf(l, "generation %u starts at 0x%llx", &g, &v) == 2) {
+                assert_true(g < 3);
+                assert_int_equal(v, h.heaps[heap].gen[g].allocation_start);
+                gens++;
+            } else if (sscanf(l, "Large object heap starts at 0x%llx", &v) == 1) {
+                assert_int_equal(v, h.heaps[heap].gen[3].allocation_start);
+            } else if (sscanf(l, "%llx %llx %llx 0x", &seg, &begin, &alloc) == 3) {
+                /* segment rows in SOS order: per heap, SOH then LOH */
+                assert_true(si < h.nsegs);
+                assert_int_equal(h.segs[si].heap, heap);
+                assert_int_equal(seg, h.segs[si].addr);
+                assert_int_equal(begin, h.segs[si].mem);
+                assert_int_equal(alloc, h.segs[si].walk_end);
+                heap_total += alloc - begin;
+                si++;
+            } else if (sscanf(l, "Heap Size: Size: 0x%llx", &v) == 1 ||
+                       sscanf(l, "Total Size: Size: 0x%llx", &v) == 1) {
+                assert_int_equal(v, heap_total);
+                sizes++;
+            } else if (sscanf(l, "GC Heap Size: Size: 0x%llx", &v) == 1) {
+                assert_int_equal(v, h.total_size);
+                sizes++;
+            }
+        }
+        assert_int_equal(si, h.nsegs);
+        assert_int_equal(gens, 3 * h.nheaps);
+        assert_int_equal(sizes, h.nheaps + 1);
+        close_oracle(sos, d, &h, truth);
     }
-    assert_int_equal(si, h.nsegs);
-    char *gs = strstr(e, "GC Heap Size:            Size: 0x");
-    assert_non_null(gs);
-    assert_int_equal(strtoull(gs + strlen("GC Heap Size:            Size: 0x"), NULL, 16),
-                     h.total_size);
-    ds_clr_heap_close(&h);
-    ds_dump_close(d);
-    cJSON_Delete(truth);
-    free(sos);
+    if (!ran)
+        skip();
 }
 
+/* The whole dumpheap -stat table (Free row included) equals SOS's, row by row. */
 static void test_sos_dumpheap_stat(void **state)
 {
     (void)state;
-    ds_dump *d;
-    ds_clr_heap h;
-    cJSON *truth;
-    char *sos = sos_text();
-    if (!sos || !open_fixture("dotnet-2.0-linux-x64.core", &d, &h, &truth)) {
-        free(sos);
-        skip();
-        return;
-    }
-    ds_clr_stats s;
-    ds_clr_walk_stats ws;
-    assert_int_equal(ds_clr_dumpheap_stat(&h, &s, &ws, NULL, NULL, &d->diags), DS_OK);
-    char *e = strstr(sos, "(lldb) dumpheap -stat\n");
-    assert_non_null(e);
-    char *hdr = strstr(e, "Class Name\n");
-    assert_non_null(hdr);
-    size_t row = 0;
-    char *line = hdr + strlen("Class Name\n");
-    while (strncmp(line, "Total ", 6)) {
-        char *nl = strchr(line, '\n');
-        assert_non_null(nl);
-        *nl = 0;
-        unsigned long long mt, count, total;
-        int off = 0;
-        assert_int_equal(sscanf(line, "%llx %llu %llu %n", &mt, &count, &total, &off), 3);
-        const char *name = line + off;
-        assert_true(row < s.n);
-        const ds_clr_type_stat *r = &s.v[row];
-        if (r->mt != mt || r->count != count || r->total != total)
-            fail_msg("row %zu: ours %" PRIx64 " %" PRIu64 " %" PRIu64 ", SOS %s", row, r->mt,
-                     r->count, r->total, line);
-        if (!strcmp(name, "Free"))
-            assert_true(r->free);
-        else if (!strcmp(name, "UNKNOWN"))
-            assert_null(r->name);
-        else {
-            if (!r->name || strcmp(r->name, name))
-                fail_msg("row %zu: name '%s', SOS '%s'", row, r->name ? r->name : "(null)", name);
+    int ran = 0;
+    for (size_t fi = 0; fi < NORACLE; fi++) {
+        ds_dump *d;
+        ds_clr_heap h;
+        cJSON *truth;
+        char *sos;
+        if (!open_oracle(fi, ".sos.txt", &sos, &d, &h, &truth))
+            continue;
+        ran++;
+        ds_clr_stats s;
+        ds_clr_walk_stats ws;
+        assert_int_equal(ds_clr_dumpheap_stat(&h, &s, &ws, NULL, NULL, &d->diags), DS_OK);
+        char *e = strstr(sos, "(lldb) dumpheap -stat\n");
+        assert_non_null(e);
+        char *hdr = strstr(e, "Class Name\n");
+        assert_non_null(hdr);
+        size_t row = 0;
+        char *line = hdr + strlen("Class Name\n");
+        while (strncmp(line, "Total ", 6)) {
+            char *nl = strchr(line, '\n');
+            assert_non_null(nl);
+            *nl = 0;
+            unsigned long long mt, count, total;
+            int off = 0;
+            assert_int_equal(sscanf(line, "%llx %llu %llu %n", &mt, &count, &total, &off), 3);
+            const char *name = line + off;
+            assert_true(row < s.n);
+            const ds_clr_type_stat *r = &s.v[row];
+            if (r->mt != mt || r->count != count || r->total != total)
+                fail_msg("%s row %zu: ours %" PRIx64 " %" PRIu64 " %" PRIu64 ", SOS %s", ORACLE[fi],
+                         row, r->mt, r->count, r->total, line);
+            if (!strcmp(name, "Free"))
+                assert_true(r->free);
+            else if (!strcmp(name, "UNKNOWN"))
+                assert_null(r->name);
+            else {
+                if (!r->name || strcmp(r->name, name))
+                    fail_msg("%s row %zu: name '%s', SOS '%s'", ORACLE[fi], row,
+                             r->name ? r->name : "(null)", name);
+            }
+            row++;
+            line = nl + 1;
         }
-        row++;
-        line = nl + 1;
+        assert_int_equal(row, s.n);
+        unsigned long long tot;
+        assert_int_equal(sscanf(line, "Total %llu objects", &tot), 1);
+        assert_int_equal(tot, s.objects);
+        ds_clr_stats_free(&s);
+        ds_clr_walk_stats_free(&ws);
+        close_oracle(sos, d, &h, truth);
     }
-    assert_int_equal(row, s.n);
-    unsigned long long tot;
-    assert_int_equal(sscanf(line, "Total %llu objects", &tot), 1);
-    assert_int_equal(tot, s.objects);
-    ds_clr_stats_free(&s);
-    ds_clr_walk_stats_free(&ws);
-    ds_clr_heap_close(&h);
-    ds_dump_close(d);
-    cJSON_Delete(truth);
-    free(sos);
+    if (!ran)
+        skip();
+}
+
+/* Per-heap finalization queues against gdb's reading of the same core (fq-gdb.py: the CFinalize
+ * from WKS::gc_heap::finalize_queue, or for server GC from SVR::gc_heap::g_heaps with the
+ * CFinalize* member found by its shape, not by our dac_gc_heap offset): the CFinalize address
+ * and the six segment counts of every heap. */
+static void test_fq_gdb(void **state)
+{
+    (void)state;
+    int ran = 0;
+    for (size_t fi = 0; fi < NORACLE; fi++) {
+        ds_dump *d;
+        ds_clr_heap h;
+        cJSON *truth;
+        char *gdb;
+        if (!open_oracle(fi, ".fq-gdb.txt", &gdb, &d, &h, &truth))
+            continue;
+        ran++;
+        ds_clr_finq q;
+        assert_int_equal(ds_clr_finalize_queue(&h, &q, &d->diags), DS_OK);
+        size_t heap = 0, nseg = 0, ncf = 0;
+        for (char *line = gdb; line; line = strchr(line, '\n')) {
+            if (*line == '\n')
+                line++;
+            unsigned long long v, lo, hi2, cnt;
+            unsigned sg;
+            const char *cf = strstr(line, "CFinalize @ 0x");
+            char *nl = strchr(line, '\n');
+            if (cf && (!nl || cf < nl)) {
+                assert_true(ncf < q.nheaps);
+                assert_int_equal(strtoull(cf + 14, NULL, 16), q.heaps[ncf].cfinalize);
+                heap = ncf++;
+            } else if (sscanf(line, "seg %u", &sg) == 1) {
+                const char *br = strchr(line, '[');
+                assert_non_null(br);
+                assert_int_equal(sscanf(br, "[%llx, %llx) %llu objects", &lo, &hi2, &cnt), 3);
+                assert_true(sg < DS_CLR_FQ_SEGS);
+                assert_int_equal(hi2, q.heaps[heap].fp[sg]);
+                assert_int_equal(cnt, q.heaps[heap].seg_count[sg]);
+                nseg++;
+            } else if (sscanf(line, "SVR::gc_heap::n_heaps @ 0x%llx = %llu", &v, &cnt) == 2) {
+                assert_int_equal(cnt, h.nheaps);
+            }
+        }
+        assert_int_equal(ncf, q.nheaps);
+        assert_int_equal(nseg, DS_CLR_FQ_SEGS * q.nheaps);
+        ds_clr_finq_free(&q);
+        close_oracle(gdb, d, &h, truth);
+    }
+    if (!ran)
+        skip();
+}
+
+/* Every CFinalize that verify-dotnet.py found by content (the block whose FP5 ends a run of
+ * pointers to PrintJob objects; fixtures/data/<name>.verify.txt, no CLR layout involved) is the
+ * queue of one of our heaps, with the same m_Array and the same ready count. */
+static void test_verify_cfinalize(void **state)
+{
+    (void)state;
+    int ran = 0;
+    for (size_t f = 0; f < NFIX; f++) {
+        char base[128];
+        snprintf(base, sizeof base, "%s", FIXTURES[f]);
+        char *dot = strrchr(base, '.');
+        assert_non_null(dot);
+        *dot = 0;
+        char *txt = data_text(base, ".verify.txt");
+        ds_dump *d;
+        ds_clr_heap h;
+        cJSON *truth;
+        if (!txt)
+            continue;
+        if (!open_fixture(FIXTURES[f], &d, &h, &truth)) {
+            free(txt);
+            continue;
+        }
+        ran++;
+        ds_clr_finq q;
+        assert_int_equal(ds_clr_finalize_queue(&h, &q, &d->diags), DS_OK);
+        size_t found = 0;
+        for (const char *p = strstr(txt, "CFinalize at 0x"); p;
+             p = strstr(p + 1, "CFinalize at 0x")) {
+            unsigned long long cf, arr, ready;
+            assert_int_equal(sscanf(p, "CFinalize at 0x%llx: m_Array 0x%llx", &cf, &arr), 2);
+            const char *r = strstr(p, "ready for finalization [FP3,FP5) = ");
+            assert_non_null(r);
+            ready = strtoull(r + strlen("ready for finalization [FP3,FP5) = "), NULL, 10);
+            bool hit = false;
+            for (size_t i = 0; i < q.nheaps; i++)
+                if (q.heaps[i].cfinalize == cf) {
+                    assert_int_equal(q.heaps[i].array, arr);
+                    assert_int_equal(q.heaps[i].seg_count[4] + q.heaps[i].seg_count[5], ready);
+                    hit = true;
+                }
+            if (!hit)
+                fail_msg("%s: CFinalize 0x%llx of verify.txt is not one of our heaps' queues",
+                         FIXTURES[f], cf);
+            found++;
+        }
+        assert_true(found >= 1 && found <= q.nheaps);
+        ds_clr_finq_free(&q);
+        ds_clr_heap_close(&h);
+        ds_dump_close(d);
+        cJSON_Delete(truth);
+        free(txt);
+    }
+    if (!ran)
+        skip();
 }
 
 /* ---- corruption: a synthetic heap whose second object has a garbage MethodTable ---- */
@@ -422,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_bad_mt_resync), cmocka_unit_test(test_parent_loop),
         cmocka_unit_test(test_truth_types),   cmocka_unit_test(test_finalization),
         cmocka_unit_test(test_sos_eeheap),    cmocka_unit_test(test_sos_dumpheap_stat),
+        cmocka_unit_test(test_fq_gdb),        cmocka_unit_test(test_verify_cfinalize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

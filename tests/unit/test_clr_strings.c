@@ -12,8 +12,17 @@
 
 #include "dumpsleuth/clr.h"
 
-static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core", "dotnet-2.0-x64.dmp",
-                                       "dotnet-2.2-x64.dmp", "dotnet-2.1-x86.dmp"};
+static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
+                                       "dotnet-2.0-x64.dmp",
+                                       "dotnet-2.2-x64.dmp",
+                                       "dotnet-2.1-x86.dmp",
+                                       "dotnet-2.0-linux-x64-svr.core",
+                                       "dotnet-2.2-x64-svr.dmp",
+                                       "dotnet-2.1-x86-svr.dmp",
+                                       "dotnet-3.0-x64.dmp",
+                                       "dotnet-3.1-x64.dmp",
+                                       "dotnet-3.1-x86.dmp",
+                                       "dotnet-3.1-linux-x64.core"};
 #define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
 
 static uint64_t num(const cJSON *o, const char *key)

@@ -12,8 +12,17 @@
 #include "dumpsleuth/dump.h"
 #include "dumpsleuth/regions.h"
 
-static const char *const DOTNET[] = {"dotnet-2.0-x64.dmp", "dotnet-2.2-x64.dmp",
-                                     "dotnet-2.1-x86.dmp", "dotnet-2.0-linux-x64.core"};
+static const char *const DOTNET[] = {"dotnet-2.0-x64.dmp",
+                                     "dotnet-2.2-x64.dmp",
+                                     "dotnet-2.1-x86.dmp",
+                                     "dotnet-2.0-linux-x64.core",
+                                     "dotnet-2.2-x64-svr.dmp",
+                                     "dotnet-2.1-x86-svr.dmp",
+                                     "dotnet-2.0-linux-x64-svr.core",
+                                     "dotnet-3.0-x64.dmp",
+                                     "dotnet-3.1-x64.dmp",
+                                     "dotnet-3.1-x86.dmp",
+                                     "dotnet-3.1-linux-x64.core"};
 
 static uint64_t usage_size(const ds_region_summary *s, ds_usage u)
 {

@@ -13,8 +13,17 @@
 
 #include "dumpsleuth/clr.h"
 
-static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core", "dotnet-2.0-x64.dmp",
-                                       "dotnet-2.2-x64.dmp", "dotnet-2.1-x86.dmp"};
+static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
+                                       "dotnet-2.0-x64.dmp",
+                                       "dotnet-2.2-x64.dmp",
+                                       "dotnet-2.1-x86.dmp",
+                                       "dotnet-2.0-linux-x64-svr.core",
+                                       "dotnet-2.2-x64-svr.dmp",
+                                       "dotnet-2.1-x86-svr.dmp",
+                                       "dotnet-3.0-x64.dmp",
+                                       "dotnet-3.1-x64.dmp",
+                                       "dotnet-3.1-x86.dmp",
+                                       "dotnet-3.1-linux-x64.core"};
 #define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
 
 static bool open_fixture(const char *name, ds_dump **d, ds_clr_runtime *rt, ds_clr_threads *t,
@@ -88,6 +97,72 @@ static void test_truth_threads(void **state)
         assert_int_equal(nf, 1);
         assert_int_equal((size_t)t.thread_count, t.n);
         assert_false(t.truncated);
+        ds_clr_threads_free(&t);
+        cJSON_Delete(truth);
+        ds_dump_close(d);
+    }
+    if (!ran)
+        skip();
+}
+
+/* Allocation contexts (builds whose m_alloc_context offset is in the layout): every non-empty
+ * context lies inside one GC heap's ephemeral segment [mem, alloc_allocated] (workstation GC: the
+ * one heap; server GC: the heap the context belongs to), and the one thread that allocated last
+ * (the truth's main thread, which wrote the truth file) has alloc_limit + Align(min_obj_size) ==
+ * that heap's alloc_allocated, the GC's own rule (gc.cpp adjust_limit_clr: alloc_limit = start +
+ * limit_size - aligned_min_obj_size). Independent of our offsets: both numbers come from the GC
+ * (GcDacVars alloc_allocated, or the gc_heap) and the Thread. */
+static void test_alloc_context(void **state)
+{
+    (void)state;
+    int ran = 0;
+    for (size_t f = 0; f < NFIX; f++) {
+        ds_dump *d;
+        ds_clr_runtime rt;
+        ds_clr_threads t;
+        cJSON *truth;
+        if (!open_fixture(FIXTURES[f], &d, &rt, &t, &truth))
+            continue;
+        bool any = false;
+        for (size_t i = 0; i < t.n; i++)
+            any |= t.v[i].has_alloc;
+        if (any) {
+            ran++;
+            ds_clr_heap h;
+            assert_int_equal(ds_clr_heap_open(d, NULL, &h, &d->diags), DS_OK);
+            uint64_t min_obj = 3ull * h.ptr; /* already aligned to the pointer size */
+            uint32_t main_id = (uint32_t)cJSON_GetObjectItemCaseSensitive(
+                                   cJSON_GetObjectItemCaseSensitive(
+                                       cJSON_GetObjectItemCaseSensitive(truth, "threads"), "main"),
+                                   "managed_thread_id")
+                                   ->valuedouble;
+            size_t last = 0;
+            for (size_t i = 0; i < t.n; i++) {
+                const ds_clr_thread *x = &t.v[i];
+                assert_true(x->has_alloc);
+                if (!x->alloc_ptr && !x->alloc_limit)
+                    continue;
+                const ds_clr_gcheap *g = NULL;
+                for (size_t hi = 0; hi < h.nheaps && !g; hi++)
+                    for (size_t k = 0; k < h.nsegs; k++)
+                        if (h.segs[k].addr == h.heaps[hi].ephemeral_segment &&
+                            h.segs[k].mem <= x->alloc_ptr && x->alloc_ptr <= x->alloc_limit &&
+                            x->alloc_limit <= h.heaps[hi].alloc_allocated)
+                            g = &h.heaps[hi];
+                if (!g)
+                    fail_msg("%s: thread %u alloc context %llx:%llx in no heap's ephemeral "
+                             "segment [mem, alloc_allocated]",
+                             FIXTURES[f], x->managed_id, (unsigned long long)x->alloc_ptr,
+                             (unsigned long long)x->alloc_limit);
+                if (x->alloc_limit + min_obj == g->alloc_allocated) {
+                    last++;
+                    assert_int_equal(x->managed_id, main_id);
+                }
+            }
+            if (last != 1)
+                fail_msg("%s: %zu threads end at alloc_allocated", FIXTURES[f], last);
+            ds_clr_heap_close(&h);
+        }
         ds_clr_threads_free(&t);
         cJSON_Delete(truth);
         ds_dump_close(d);
@@ -207,6 +282,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_truth_threads),
+        cmocka_unit_test(test_alloc_context),
         cmocka_unit_test(test_sos_clrthreads),
         cmocka_unit_test(test_unverified_refused),
     };
