@@ -22,8 +22,10 @@ typedef struct ds_heap_layout {
     uint32_t flags, force_flags, encode_mask, encoding, vm_threshold, signature, seg_reserve,
         seg_commit, total_free, ucr_list, va_blocks, seg_list, free_lists, frontend, frontend_type,
         counters;
-    /* more _HEAP fields for heap -m (DeCommit*Threshold, MaximumAllocationSize, LockVariable) */
+    /* more _HEAP fields for heap -m (DeCommit*Threshold, MaximumAllocationSize, LockVariable,
+     * NextAvailableTagIndex / MaximumTagIndex (u16), TagEntries / PseudoTagEntries (pointers)) */
     uint32_t decommit_block, decommit_total, max_alloc, lock_variable;
+    uint32_t next_tag_index, max_tag_index, tag_entries, pseudo_tag_entries;
     /* _HEAP_COUNTERS (same in W7 and W8+ for the fields used) */
     uint32_t c_reserved, c_committed, c_large_ucr, c_total_segments, c_total_ucrs,
         c_lock_collisions;

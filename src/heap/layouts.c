@@ -19,7 +19,8 @@
 #define X86_W8_BODY                                                                                \
     .vm_threshold = 0x5c, .signature = 0x60, .seg_reserve = 0x64, .seg_commit = 0x68,              \
     .total_free = 0x74, .ucr_list = 0x8c, .va_blocks = 0x9c, .seg_list = 0xa4, .free_lists = 0xc0, \
-    .decommit_block = 0x6c, .decommit_total = 0x70, .max_alloc = 0x78, .lock_variable = 0xc8
+    .decommit_block = 0x6c, .decommit_total = 0x70, .max_alloc = 0x78, .lock_variable = 0xc8,      \
+    .next_tag_index = 0x84, .max_tag_index = 0x86, .tag_entries = 0x88, .pseudo_tag_entries = 0xbc
 /* x86 LFH W8+ (subsegment: S3 1809; userdata header: computed from S7) */
 #define X86_LFH_W8                                                                                 \
     .lfh_heap = 0x0c, .ss_depth = 0x10, .ss_block_size = 0x14, .ss_block_count = 0x18,             \
@@ -39,7 +40,8 @@
     .vm_threshold = 0x94, .signature = 0x98, .seg_reserve = 0xa0, .seg_commit = 0xa8,              \
     .total_free = 0xc0, .ucr_list = 0xf0, .va_blocks = 0x110, .seg_list = 0x120,                   \
     .free_lists = 0x150, .decommit_block = 0xb0, .decommit_total = 0xb8, .max_alloc = 0xc8,        \
-    .lock_variable = 0x160
+    .lock_variable = 0x160, .next_tag_index = 0xe0, .max_tag_index = 0xe2, .tag_entries = 0xe8,    \
+    .pseudo_tag_entries = 0x148
 #define X64_LFH_W8                                                                                 \
     .lfh_heap = 0x18, .ss_depth = 0x20, .ss_block_size = 0x24, .ss_block_count = 0x28,             \
     .ub_signature = 0x14, .ub_encoded_offsets = 0x18, .ub_bitmap_size = 0x20,                      \
@@ -65,6 +67,10 @@ static const ds_heap_layout L32[] = {
      .decommit_total = 0x74,
      .max_alloc = 0x7c,
      .lock_variable = 0xcc,
+     .next_tag_index = 0x88,
+     .max_tag_index = 0x8a,
+     .tag_entries = 0x8c,
+     .pseudo_tag_entries = 0xc0,
      .lfh_heap = 0x24,
      .ss_depth = 0x08,
      .ss_block_size = 0x10,
@@ -117,6 +123,10 @@ static const ds_heap_layout L64[] = {
      .decommit_total = 0xc0,
      .max_alloc = 0xd0,
      .lock_variable = 0x168,
+     .next_tag_index = 0xe8,
+     .max_tag_index = 0xea,
+     .tag_entries = 0xf0,
+     .pseudo_tag_entries = 0x150,
      .lfh_heap = 0x40,
      .ss_depth = 0x10,
      .ss_block_size = 0x18,

@@ -631,7 +631,13 @@ static void walk_nt_heap(ds_heap_set *set, ds_heap *h, const ds_heap_layout *lo,
         hf->have |= DS_HEAP_HF_MAX_ALLOC;
     if (rd_ptr(&w, a + lo->lock_variable, &hf->lock_variable) == DS_MEM_OK)
         hf->have |= DS_HEAP_HF_LOCK;
-    /* tag indices / pseudo-tag entries: no public offsets in nt-heap.md, not read */
+    if (ds_vmem_u16(&d->vm, a + lo->next_tag_index, &hf->next_tag_index) == DS_MEM_OK &&
+        ds_vmem_u16(&d->vm, a + lo->max_tag_index, &hf->maximum_tag_index) == DS_MEM_OK)
+        hf->have |= DS_HEAP_HF_TAGS;
+    if (rd_ptr(&w, a + lo->tag_entries, &hf->tag_entries) == DS_MEM_OK)
+        hf->have |= DS_HEAP_HF_TAG_ENTRIES;
+    if (rd_ptr(&w, a + lo->pseudo_tag_entries, &hf->pseudo_tag_entries) == DS_MEM_OK)
+        hf->have |= DS_HEAP_HF_PSEUDO_TAGS;
     hf->va_list_head = a + lo->va_blocks;
     hf->ucr_list_head = a + lo->ucr_list;
     hf->have |= DS_HEAP_HF_VA_LIST | DS_HEAP_HF_UCR_LIST;

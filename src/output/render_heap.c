@@ -507,12 +507,11 @@ static void header_block_text(FILE *f, const ds_heap *h)
     hf_line(f, h, DS_HEAP_HF_TAGS, "Next TagIndex:", b);
     snprintf(b, sizeof b, "%04" PRIx16, x->maximum_tag_index);
     hf_line(f, h, DS_HEAP_HF_TAGS, "Maximum TagIndex:", b);
-    snprintf(b, sizeof b, "%08" PRIx64, x->tag_entries);
-    hf_line(f, h, DS_HEAP_HF_TAG_ENTRIES, "Tag Entries:", b);
-    snprintf(b, sizeof b, "%08" PRIx64, x->pseudo_tag_entries);
-    hf_line(f, h, DS_HEAP_HF_PSEUDO_TAGS, "PsuedoTag Entries:", b);
-    snprintf(b, sizeof b, "%08" PRIx64, x->va_list_head);
-    hf_line(f, h, DS_HEAP_HF_VA_LIST, "Virtual Alloc List:", b);
+    hf_line(f, h, DS_HEAP_HF_TAG_ENTRIES, "Tag Entries:", P(a, sizeof a, x->tag_entries, h->bits));
+    hf_line(f, h, DS_HEAP_HF_PSEUDO_TAGS,
+            "PsuedoTag Entries:", P(a, sizeof a, x->pseudo_tag_entries, h->bits));
+    hf_line(f, h, DS_HEAP_HF_VA_LIST,
+            "Virtual Alloc List:", P(a, sizeof a, x->va_list_head, h->bits));
 }
 
 static void vblock_text(FILE *f, const ds_heap *h, const ds_heap_vblock *vb)

@@ -109,9 +109,19 @@ for truth in "$dir"/*.truth.json; do
      "$(jq -c '[.result.heaps[] | select(.kind == "nt") | .virtual_blocks[] | [.address, .user, .commit_size, .reserve_size, .unused, .user_size, .flags]]' "$tmp/m.json")" \
      "$(jq -c '[.heaps[] | select(.kind == "nt") | .virtual_blocks[] | [.address, .user, .commit, .reserve, .unused, .user_size, .flags]]' "$truth")"
   eq "$v -m header fields" \
-     "$(jq -c '[.result.heaps[] | select(.kind == "nt") | [.segment_reserve, .segment_commit, .decommit_block_threshold, .decommit_total_threshold, .total_free_size]]' "$tmp/m.json")" \
-     "$(jq -c '[.heaps[] | select(.kind == "nt") | [.segment_reserve, .segment_commit, .decommit_free_block_threshold, .decommit_total_free_threshold, .total_free_size_granules]]' "$truth")"
+     "$(jq -c '[.result.heaps[] | select(.kind == "nt") | [.segment_reserve, .segment_commit, .decommit_block_threshold, .decommit_total_threshold, .total_free_size, .next_tag_index, .maximum_tag_index, .tag_entries, .pseudo_tag_entries]]' "$tmp/m.json")" \
+     "$(jq -c '[.heaps[] | select(.kind == "nt") | [.segment_reserve, .segment_commit, .decommit_free_block_threshold, .decommit_total_free_threshold, .total_free_size_granules, .next_available_tag_index, .maximum_tag_index, .tag_entries, .pseudo_tag_entries]]' "$truth")"
   run "$tmp/m.txt" heap -m "$d"
+  # pointer lines are as wide as the heap's pointers (8 / 16 hex digits)
+  eq "$v -m text pointer widths" \
+     "$(grep -cE '^    (Tag Entries|PsuedoTag Entries|Virtual Alloc List): +[0-9a-f]{8}$' "$tmp/m.txt") $(grep -cE '^    (Tag Entries|PsuedoTag Entries|Virtual Alloc List): +[0-9a-f]{16}$' "$tmp/m.txt")" \
+     "$(jq -r '[.heaps[] | select(.kind == "nt")] | "\([.[] | select(.bits == 32)] | length * 3) \([.[] | select(.bits == 64)] | length * 3)"' "$truth")"
+  # the tag lines of the text, per NT heap in order, = the truth (hex, pointer-wide)
+  eq "$v -m text tag lines" \
+     "$(awk '/^    Next TagIndex: /{n=$3} /^    Maximum TagIndex: /{m=$3} /^    Tag Entries: /{t=$3} /^    PsuedoTag Entries: /{print n, m, t, $3}' "$tmp/m.txt" |
+        while read -r n m t p; do printf '%d %d %d %d\n' $((16#$n)) $((16#$m)) $((16#$t)) $((16#$p)); done)" \
+     "$(jq -r '.heaps[] | select(.kind == "nt") | "\(.next_available_tag_index) \(.maximum_tag_index) \(.tag_entries) \(.pseudo_tag_entries)"' "$truth" |
+        while read -r n m t p; do printf '%d %d %d %d\n' "$n" "$m" $((t)) $((p)); done)"
   eq "$v -m text VA lines = JSON" "$(grep -cE '^        [0-9a-f]+: [0-9a-f]{8} \[commited ' "$tmp/m.txt")" \
      "$(jq '[.result.heaps[] | select(.kind == "nt") | .virtual_blocks | length] | add // 0' "$tmp/m.json")"
   eq "$v -m text segment lines = JSON" "$(grep -cE '^    Segment at ' "$tmp/m.txt")" \
@@ -171,6 +181,8 @@ if [ -f "$dir/seed-x86.dmp" ]; then
   run "$tmp/seedm.txt" heap 06e90000 -m "$dir/seed-x86.dmp"
   for l in "  $(jq '.heaps[] | select(.address == "0x6e90000") | .index + 1' "$dir/seed-x86.truth.json"):   06e90000 " '    Segment at 65bf0000 to 66bbf000 (008bf000 bytes committed)' \
            '    Total Free Size:      0002cd56' '    Virtual Alloc List:   06e9009c' \
+           '    Next TagIndex:        0000' '    Maximum TagIndex:     0000' \
+           '    Tag Entries:          00000000' '    PsuedoTag Entries:    00000000' \
            '        0f275000: 00200000 [commited 201000, unused 1000] - busy (b)'; do
     grep -qxF -- "$l" "$tmp/seedm.txt" && echo "ok: seed-x86 -m: '$l'" || { echo "FAIL: seed-x86 -m lacks '$l'"; fail=1; }
   done

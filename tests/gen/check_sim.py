@@ -64,7 +64,8 @@ class Dump:
         return 0x10000
 
 
-# (bits, layout) -> offsets (nt-heap.md §2)
+# (bits, layout) -> offsets (nt-heap.md §2; tags = NextAvailableTagIndex, MaximumTagIndex, TagEntries,
+# PseudoTagEntries from the volatility vtypes and radare2 `dt ntdll!_HEAP`, not in nt-heap.md)
 def layout(bits, lay):
     if bits == 32:
         L = dict(sig=8, seglist=0x10, first=0x24, last=0x28, nucp=0x2C, nucr=0x30, ucrseg=0x38,
@@ -72,10 +73,11 @@ def layout(bits, lay):
                  va_commit=0x10, va_reserve=0x14, va_busy=0x18, va_user=0x20)
         if lay == "w7":
             L.update(vmt=0x60, signature=0x64, totfree=0x78, ucrlist=0x90, va=0xA0, segl=0xA8,
-                     freelists=0xC4, feh=0xD4, fetype=0xDA, counters=0xDC)
+                     freelists=0xC4, feh=0xD4, fetype=0xDA, counters=0xDC,
+                     tags=(0x88, 0x8A, 0x8C, 0xC0))
         else:
             L.update(vmt=0x5C, signature=0x60, totfree=0x74, ucrlist=0x8C, va=0x9C, segl=0xA4,
-                     freelists=0xC0)
+                     freelists=0xC0, tags=(0x84, 0x86, 0x88, 0xBC))
             L.update({"w8": dict(feh=0xD0, fetype=0xD6, counters=0x1E0),
                       "10b": dict(feh=0xD4, fetype=0xDA, counters=0x1E4),
                       "10c": dict(feh=0xE4, fetype=0xEA, counters=0x1F4)}[lay])
@@ -85,10 +87,11 @@ def layout(bits, lay):
                  va_commit=0x20, va_reserve=0x28, va_busy=0x30, va_user=0x40)
         if lay == "w7":
             L.update(vmt=0x9C, signature=0xA0, totfree=0xC8, ucrlist=0xF8, va=0x118, segl=0x128,
-                     freelists=0x158, feh=0x178, fetype=0x182, counters=0x188)
+                     freelists=0x158, feh=0x178, fetype=0x182, counters=0x188,
+                     tags=(0xE8, 0xEA, 0xF0, 0x150))
         else:
             L.update(vmt=0x94, signature=0x98, totfree=0xC0, ucrlist=0xF0, va=0x110, segl=0x120,
-                     freelists=0x150)
+                     freelists=0x150, tags=(0xE0, 0xE2, 0xE8, 0x148))
             L.update({"w8": dict(feh=0x170, fetype=0x17A, counters=0x210),
                       "10b": dict(feh=0x178, fetype=0x182, counters=0x218),
                       "10c": dict(feh=0x198, fetype=0x1A2, counters=0x238)}[lay])
@@ -151,6 +154,14 @@ def check_heap(d, t, h, name):
     check(d.u32(A + L["vmt"]) == h["virtual_memory_threshold_granules"], tag + ": VMT")
     check(d.ptr(A + L["totfree"], ps) == h["total_free_size_granules"], tag + ": TotalFreeSize")
     corrupt = {i["kind"] for i in t["issues"] if H(i["heap"]) == A}
+    tn, tm, te, tp = L["tags"]
+    check((d.u16(A + tn), d.u16(A + tm), d.ptr(A + te, ps), d.ptr(A + tp, ps)) ==
+          (h["next_available_tag_index"], h["maximum_tag_index"], H(h["tag_entries"]),
+           H(h["pseudo_tag_entries"])), tag + ": tag fields")
+    busy_users = {H(b["user"]) for b in h["blocks"] if b["state"] == "busy"}
+    check(all(x == 0 or x in busy_users for x in (H(h["tag_entries"]), H(h["pseudo_tag_entries"]))),
+          tag + ": tag pointers are busy blocks")
+    check(h["next_available_tag_index"] <= h["maximum_tag_index"], tag + ": tag indices")
 
     # counters -> !heap -s row
     c = A + L["counters"]

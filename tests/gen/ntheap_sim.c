@@ -278,6 +278,7 @@ static sim_heapspec std_spec(int which, uint64_t hint)
         s.nsegs = 1;
         s.nva = 0;
         s.avg_busy_granules = 20;
+        s.tags = true;
         break;
     default:
         s.flags = 0x41002;
@@ -314,6 +315,7 @@ static void seed_heaps(sim_proc *p, sim_rng *r, const variant *v)
     s0.flags = 0x2;
     s0.lfh = true;
     s0.nsubsegs = 3;
+    s0.tags = false; /* the seed's heaps have no tags (its `!heap -m`: all tag fields 0) */
     hs[0] = sim_build_nt_heap(p, r, true, v->layout, &s0);
 
     sim_heapspec s;

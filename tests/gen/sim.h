@@ -193,6 +193,7 @@ typedef struct sim_heapspec {
     uint64_t total_free_granules; /* seed: exact TotalFreeSize */
     uint32_t vmt, seg_reserve, seg_commit, dc_free, dc_total;
     bool sparse; /* capture only metadata pages */
+    bool tags;   /* write the tag fields (NextAvailableTagIndex, ..., PseudoTagEntries) */
 } sim_heapspec;
 
 typedef struct sim_heap {
@@ -219,6 +220,8 @@ typedef struct sim_heap {
     sim_subseg *subs;
     size_t nsubs;
     uint64_t total_free_granules;
+    uint16_t tag_next, tag_max;       /* NextAvailableTagIndex, MaximumTagIndex */
+    uint64_t tag_entries, tag_pseudo; /* TagEntries, PseudoTagEntries */
     uint64_t c_reserved, c_committed, c_large_ucr, c_va, c_commit_ops, c_decommit_ops, c_lock_acq,
         c_alloc_free_ops;
     uint32_t c_segments, c_ucrs, c_lock_coll;

@@ -15,6 +15,9 @@ typedef struct lay {
     unsigned flags, force, encmask, key, pointer_key, vmt, signature, segres, segcom, dcfree,
         dctotal, totfree, maxalloc, phidx, ucrlist, alround, almask, va, seglisthead, blocksindex,
         freelists, lockvar, feh, fetype, counters, heapsize;
+    /* NextAvailableTagIndex / MaximumTagIndex (u16), TagEntries / PseudoTagEntries (pointers):
+     * volatility vtypes (S1) and radare2 `dt ntdll!_HEAP` (S2), see docs/internals/layouts.md */
+    unsigned tag_next, tag_max, tag_entries, tag_pseudo;
     /* _HEAP_COUNTERS */
     unsigned c_allocfree, c_hwm;
     /* _HEAP_UCR_DESCRIPTOR, _HEAP_VIRTUAL_ALLOC_ENTRY */
@@ -59,6 +62,10 @@ static lay get_layout(bool is32, int L)
             l.totfree = 0x78;
             l.maxalloc = 0x7c;
             l.phidx = 0x80;
+            l.tag_next = 0x88;
+            l.tag_max = 0x8a;
+            l.tag_entries = 0x8c;
+            l.tag_pseudo = 0xc0;
             l.ucrlist = 0x90;
             l.alround = 0x98;
             l.almask = 0x9c;
@@ -81,6 +88,10 @@ static lay get_layout(bool is32, int L)
             l.totfree = 0x74;
             l.maxalloc = 0x78;
             l.phidx = 0x7c;
+            l.tag_next = 0x84;
+            l.tag_max = 0x86;
+            l.tag_entries = 0x88;
+            l.tag_pseudo = 0xbc;
             l.ucrlist = 0x8c;
             l.alround = 0x94;
             l.almask = 0x98;
@@ -168,6 +179,10 @@ static lay get_layout(bool is32, int L)
             l.totfree = 0xc8;
             l.maxalloc = 0xd0;
             l.phidx = 0xd8;
+            l.tag_next = 0xe8;
+            l.tag_max = 0xea;
+            l.tag_entries = 0xf0;
+            l.tag_pseudo = 0x150;
             l.ucrlist = 0xf8;
             l.alround = 0x108;
             l.almask = 0x110;
@@ -190,6 +205,10 @@ static lay get_layout(bool is32, int L)
             l.totfree = 0xc0;
             l.maxalloc = 0xc8;
             l.phidx = 0xd0;
+            l.tag_next = 0xe0;
+            l.tag_max = 0xe2;
+            l.tag_entries = 0xe8;
+            l.tag_pseudo = 0x148;
             l.ucrlist = 0xf0;
             l.alround = 0x100;
             l.almask = 0x108;
@@ -818,6 +837,28 @@ sim_heap *sim_build_nt_heap(sim_proc *p, sim_rng *r, bool is32, int layout,
     sim_wptr(p, heap + L.maxalloc, ps, is32 ? 0x7ffdefffull : 0x7ffffffdefffull);
     sim_wptr(p, heap + L.alround, ps, is32 ? 0xf : 0x1f);
     sim_wptr(p, heap + L.almask, ps, is32 ? 0xfffffff8ull : 0xfffffffffffffff0ull);
+    if (spec->tags) {
+        /* a tagged heap: TagEntries / PseudoTagEntries point at busy blocks of the heap; no RNG
+         * draw, so the other contents of the variant do not move */
+        size_t first = h->nblocks, last = 0, nbusy = 0;
+        for (size_t i = 0; i < h->nblocks; i++)
+            if (h->blocks[i].state == 1) {
+                if (first == h->nblocks)
+                    first = i;
+                last = i;
+                nbusy++;
+            }
+        if (!nbusy || first == last)
+            sim_die("tagged heap needs two busy blocks");
+        h->tag_next = (uint16_t)(2 + nbusy % 13);
+        h->tag_max = (uint16_t)(h->tag_next + 0x1e);
+        h->tag_entries = h->blocks[first].user;
+        h->tag_pseudo = h->blocks[last].user;
+        sim_w16(p, heap + L.tag_next, h->tag_next);
+        sim_w16(p, heap + L.tag_max, h->tag_max);
+        sim_wptr(p, heap + L.tag_entries, ps, h->tag_entries);
+        sim_wptr(p, heap + L.tag_pseudo, ps, h->tag_pseudo);
+    }
     uint64_t lockv = heap + L.heapsize, lookup = lockv + 0x40;
     sim_wptr(p, heap + L.lockvar, ps, lockv);
     sim_wptr(p, heap + L.blocksindex, ps, lookup);
@@ -1113,6 +1154,10 @@ cJSON *sim_heap_json(const sim_heap *h)
     jnum(o, "decommit_free_block_threshold", h->dc_free);
     jnum(o, "decommit_total_free_threshold", h->dc_total);
     jnum(o, "total_free_size_granules", h->total_free_granules);
+    jnum(o, "next_available_tag_index", h->tag_next);
+    jnum(o, "maximum_tag_index", h->tag_max);
+    jhex(o, "tag_entries", h->tag_entries);
+    jhex(o, "pseudo_tag_entries", h->tag_pseudo);
     jhex(o, "front_end_heap", h->lfh);
     jnum(o, "front_end_heap_type", h->lfh ? 2 : 0);
     cJSON *c = cJSON_AddObjectToObject(o, "counters");

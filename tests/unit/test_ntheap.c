@@ -418,6 +418,13 @@ static void check_nt_heap(const ds_heap_set *set, const ds_heap *h, const cJSON 
     EQ("decommit block", h->hdr.decommit_block_threshold, num(th, "decommit_free_block_threshold"));
     EQ("decommit total", h->hdr.decommit_total_threshold, num(th, "decommit_total_free_threshold"));
     EQ("frontend type", h->frontend_type, num(th, "front_end_heap_type"));
+    /* tag fields (heap -m): read in every variant; the tagged heaps have non-zero values */
+    const uint32_t tagbits = DS_HEAP_HF_TAGS | DS_HEAP_HF_TAG_ENTRIES | DS_HEAP_HF_PSEUDO_TAGS;
+    EQ("tag fields read", h->hdr.have & tagbits, tagbits);
+    EQ("next tag index", h->hdr.next_tag_index, num(th, "next_available_tag_index"));
+    EQ("maximum tag index", h->hdr.maximum_tag_index, num(th, "maximum_tag_index"));
+    EQ("tag entries", h->hdr.tag_entries, num(th, "tag_entries"));
+    EQ("pseudo tag entries", h->hdr.pseudo_tag_entries, num(th, "pseudo_tag_entries"));
     const cJSON *c = item(th, "counters");
     const ds_heap_counters *k = &h->counters;
     EQ("counters reserved", k->reserved, num(c, "total_memory_reserved"));
