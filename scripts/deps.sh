@@ -8,7 +8,7 @@ pkgs=(build-essential cmake pkg-config xz-utils libcjson-dev libcapstone-dev lib
 for what in "$@"; do
   case "$what" in
     build) ;;
-    test) pkgs+=(libcmocka-dev jq lldb python3 mono-utils) ;;
+    test) pkgs+=(libcmocka-dev jq lldb python3 mono-utils mono-mcs curl ca-certificates) ;;
     fuzz) pkgs+=(clang libclang-rt-14-dev) ;;
     *) echo "deps.sh: unknown set '$what'" >&2; exit 2 ;;
   esac

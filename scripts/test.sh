@@ -12,6 +12,8 @@ if [ "${1:-}" = "--sanitize" ]; then
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 fi
 scripts/deps.sh build test
+# libcoreclr.so of two Linux runtimes (npm registry) for the --runtime-dir symbol tests
+eval "$(scripts/fetch-runtimes.sh)"
 cmake -S . -B "$dir" "${flags[@]}" >/dev/null
 cmake --build "$dir" -j"$(nproc)"
 cd "$dir" && ctest --output-on-failure -j"$(nproc)"
