@@ -297,24 +297,27 @@ static bool route_signature(ds_dump *d, ds_clr_runtime *rt, span *sp, size_t nsp
             }
         }
     }
-    /* g_gcDacGlobals: a pointer to the block in the same data */
+    /* g_gcDacGlobals: the pointer to the block in the same data. Other words can point to it too
+     * (the Linux 2.0.0 and 3.1.2 cores hold two), and without symbols nothing says which one is
+     * the variable: the address is reported only when exactly one word points to the block. */
     if (hits) {
-        for (size_t s = 0; s < nsp && !rt->gc_dac_globals; s++)
-            for (uint64_t a = sp[s].lo & ~(uint64_t)(P - 1); a < sp[s].hi; a += SCAN_CHUNK) {
+        uint64_t ref = 0;
+        unsigned nrefs = 0;
+        for (size_t s = 0; s < nsp && nrefs < 2; s++)
+            for (uint64_t a = sp[s].lo & ~(uint64_t)(P - 1); a < sp[s].hi && nrefs < 2;
+                 a += SCAN_CHUNK) {
                 size_t want = (size_t)(sp[s].hi - a < SCAN_CHUNK ? sp[s].hi - a : SCAN_CHUNK);
                 size_t got = 0;
                 ds_vmem_read(&d->vm, a, buf, want, &got);
-                for (size_t o = 0; o + P <= got; o += P) {
+                for (size_t o = 0; o + P <= got && nrefs < 2; o += P) {
                     uint64_t v = 0;
                     memcpy(&v, buf + o, P);
-                    if (v == first) {
-                        rt->gc_dac_globals = a + o;
-                        break;
-                    }
+                    if (v == first && !nrefs++)
+                        ref = a + o;
                 }
-                if (rt->gc_dac_globals)
-                    break;
             }
+        if (nrefs == 1)
+            rt->gc_dac_globals = ref;
     }
     free(buf);
     rt->candidates = hits;

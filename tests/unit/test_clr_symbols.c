@@ -95,6 +95,11 @@ static void test_same_as_signature(void **state)
     assert_non_null(strstr(ds_clr_route_name(b.route), "(build-id ok)"));
     assert_int_equal(a.gcdacvars, b.gcdacvars);
     assert_int_not_equal(b.gcdacvars, 0);
+    /* the scan names g_gcDacGlobals only when it is certain: never another word (this core has
+     * two words pointing to the block; the symbol names the second) */
+    assert_int_not_equal(b.gc_dac_globals, 0);
+    if (a.gc_dac_globals)
+        assert_int_equal(a.gc_dac_globals, b.gc_dac_globals);
     assert_int_equal(memcmp(a.v, b.v, sizeof a.v), 0);
     assert_int_equal(ao, bo);
     assert_int_equal(ab, bb);

@@ -61,6 +61,9 @@ static void test_symbols_and_scan_agree(void **state)
     assert_int_equal(ds_vmem_ptr_sized(&d->vm, s.addr[DS_CLR_SYM_GC_DAC_GLOBALS], 8, &block),
                      DS_MEM_OK);
     assert_int_equal(a.gcdacvars, block);
+    /* g_gcDacGlobals is named only when it is certain, and then it is the symbol's address */
+    if (a.gc_dac_globals)
+        assert_int_equal(a.gc_dac_globals, s.addr[DS_CLR_SYM_GC_DAC_GLOBALS]);
 
     /* the scanned ThreadStore is *s_pThreadStore; the finalizer by RVA is *g_pFinalizerThread */
     ds_clr_threads t;
