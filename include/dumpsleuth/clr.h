@@ -275,9 +275,10 @@ struct ds_classifier;
 /* Marks the segments of an opened heap. Returns the number of segments marked (segments whose
  * bounds are not ordered segment <= begin <= committed <= reserved are skipped with a warning). */
 size_t ds_clr_annotate_heap(const ds_clr_heap *h, struct ds_classifier *c, ds_diags *diags);
-/* A ds_annotator_fn: finds the runtime, opens the GC heap and marks it. No CLR: no marks, no
- * diagnostic. A CLR whose heap cannot be read: a warning, no marks. */
-void ds_clr_annotate(ds_dump *d, struct ds_classifier *c, ds_diags *diags);
+/* A ds_annotator_fn. ctx: an opened heap (const ds_clr_heap *) to mark, or NULL: then it finds the
+ * runtime, opens the GC heap and marks it (no CLR: no marks, no diagnostic; a CLR whose heap
+ * cannot be read: a warning, no marks). */
+void ds_clr_annotate(ds_dump *d, struct ds_classifier *c, ds_diags *diags, void *ctx);
 
 /* ---- string statistics (dumpheap --strings, SOS's -strings) ---- */
 

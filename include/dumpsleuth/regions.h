@@ -61,7 +61,12 @@ typedef struct ds_classifier {
     size_t n, cap;
 } ds_classifier;
 
-typedef void (*ds_annotator_fn)(ds_dump *d, ds_classifier *c, ds_diags *diags);
+/* An annotator adds marks for the regions it recognises; ctx is the value given with it. */
+typedef void (*ds_annotator_fn)(ds_dump *d, ds_classifier *c, ds_diags *diags, void *ctx);
+typedef struct ds_annotator {
+    ds_annotator_fn fn;
+    void *ctx;
+} ds_annotator;
 
 bool ds_classifier_mark(ds_classifier *c, const ds_mark *m);
 
@@ -116,7 +121,7 @@ typedef struct ds_region_map {
 } ds_region_map;
 
 /* Runs the built-in annotators (+ extra ones, may be NULL) and classifies every region. */
-ds_status ds_regions_classify(ds_dump *d, const ds_annotator_fn *extra, size_t nextra,
+ds_status ds_regions_classify(ds_dump *d, const ds_annotator *extra, size_t nextra,
                               ds_region_map *out, ds_diags *diags);
 void ds_region_map_free(ds_region_map *m);
 /* The label of the mark that decided a region ("NLS tables", ...), or "". */

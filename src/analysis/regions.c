@@ -347,7 +347,7 @@ const char *ds_class_label(const ds_region_map *m, const ds_class_region *cr)
     return m->cls.marks[cr->mark - 1].label;
 }
 
-ds_status ds_regions_classify(ds_dump *d, const ds_annotator_fn *extra, size_t nextra,
+ds_status ds_regions_classify(ds_dump *d, const ds_annotator *extra, size_t nextra,
                               ds_region_map *out, ds_diags *diags)
 {
     memset(out, 0, sizeof *out);
@@ -363,7 +363,7 @@ ds_status ds_regions_classify(ds_dump *d, const ds_annotator_fn *extra, size_t n
     else if (d->sys.os == DS_OS_LINUX || d->sys.os == DS_OS_ANDROID)
         annotate_linux(d, &out->cls, diags);
     for (size_t i = 0; i < nextra; i++)
-        extra[i](d, &out->cls, diags);
+        extra[i].fn(d, &out->cls, diags, extra[i].ctx);
 
     if (out->cls.n)
         qsort(out->cls.marks, out->cls.n, sizeof(ds_mark), cmp_mark);

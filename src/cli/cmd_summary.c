@@ -32,15 +32,6 @@ const char cmd_summary_usage[] =
 /* --clr outcome (shared with cmd_regions.c through ds_cli_classify_clr) */
 enum { CLR_OFF = 0, CLR_NONE = 1, CLR_READ = 2, CLR_UNREADABLE = 3 };
 
-static const ds_clr_heap *clr_heap; /* the heap the annotator marks (CLI: one dump at a time) */
-
-static void clr_annotator(ds_dump *d, ds_classifier *c, ds_diags *diags)
-{
-    (void)d;
-    if (clr_heap)
-        ds_clr_annotate_heap(clr_heap, c, diags);
-}
-
 /* Classifies the dump's regions, with the GC heap marked when clr is set. *state: CLR_*;
  * runtime receives "CoreCLR 4.6.25519.2 (coreclr.dll)" when a runtime was found. A CLR whose heap
  * cannot be read adds a warning (the caller's exit code becomes 6). */
@@ -62,10 +53,8 @@ ds_status ds_cli_classify_clr(ds_dump *d, bool clr, ds_region_map *m, char *runt
     ds_status st;
     if (hs == DS_OK || (hs == DS_E_PARTIAL && h.nsegs)) {
         *state = CLR_READ;
-        const ds_annotator_fn fn[1] = {clr_annotator};
-        clr_heap = &h;
+        const ds_annotator fn[1] = {{ds_clr_annotate, &h}};
         st = ds_regions_classify(d, fn, 1, m, &d->diags);
-        clr_heap = NULL;
     } else {
         if (h.rt.kind == DS_CLR_NONE) {
             *state = CLR_NONE;

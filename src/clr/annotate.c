@@ -69,8 +69,12 @@ size_t ds_clr_annotate_heap(const ds_clr_heap *h, struct ds_classifier *c, ds_di
     return marked;
 }
 
-void ds_clr_annotate(ds_dump *d, struct ds_classifier *c, ds_diags *diags)
+void ds_clr_annotate(ds_dump *d, struct ds_classifier *c, ds_diags *diags, void *ctx)
 {
+    if (ctx) {
+        ds_clr_annotate_heap((const ds_clr_heap *)ctx, c, diags);
+        return;
+    }
     ds_clr_heap h;
     ds_status st = ds_clr_heap_open(d, NULL, &h, diags);
     if (st == DS_OK || (st == DS_E_PARTIAL && h.nsegs)) {

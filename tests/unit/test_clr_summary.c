@@ -65,7 +65,7 @@ static ds_dump *open_fixture(const char *name)
 
 static void classify(ds_dump *d, bool clr, ds_region_map *m, ds_region_summary *s)
 {
-    const ds_annotator_fn fn[1] = {ds_clr_annotate};
+    const ds_annotator fn[1] = {{ds_clr_annotate, NULL}};
     assert_int_equal(ds_regions_classify(d, clr ? fn : NULL, clr ? 1 : 0, m, &d->diags), DS_OK);
     assert_int_equal(ds_regions_summarize(d, m, s), DS_OK);
 }

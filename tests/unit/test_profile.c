@@ -95,9 +95,10 @@ static void test_native_x64(void **state)
 }
 
 /* One mark, so that the classifier has a non-empty mark table. */
-static void mark_first(ds_dump *d, ds_classifier *c, ds_diags *diags)
+static void mark_first(ds_dump *d, ds_classifier *c, ds_diags *diags, void *ctx)
 {
     (void)diags;
+    (void)ctx;
     ds_mark mk;
     memset(&mk, 0, sizeof mk);
     mk.start = d->regions[0].base;
@@ -150,7 +151,7 @@ static void test_synthetic(void **state)
     d->nregions = 5;
     d->has_region_table = true;
     ds_region_map m;
-    const ds_annotator_fn extra[] = {mark_first};
+    const ds_annotator extra[] = {{mark_first, NULL}};
     assert_int_equal(ds_regions_classify(d, extra, 1, &m, &d->diags), DS_OK);
     ds_profile_result r;
     assert_int_equal(ds_profile(d, &m, NULL, NULL, &r), DS_OK);
