@@ -80,11 +80,19 @@ typedef struct ds_cli_region_sel {
                            "size>=N", "size<=N" (profile) */
 } ds_cli_region_sel;
 
-/* Recognises a region option at argv[*i] (call only while options are parsed, i.e. before "--");
- * consumes its value argument (advancing *i) when it takes one. Returns 1 if it consumed an
- * option, 0 if argv[*i] is not a region option, -1 on a usage error (reported with
+/* The start of the option loop of the commands with region options. While *opts is true (options
+ * are parsed), "--" ends the options (*opts = false) and a region option at argv[*i] is consumed
+ * with its value argument (advancing *i). Returns 1 if argv[*i] was consumed, 0 if the caller
+ * handles it (also always once *opts is false), -1 on a usage error (reported with
  * ds_cli_usage_error; the exit code is in *rc). */
-int ds_cli_region_opt(ds_cli *cli, int argc, char **argv, int *i, ds_cli_region_sel *sel, int *rc);
+int ds_cli_region_opt(ds_cli *cli, int argc, char **argv, int *i, bool *opts,
+                      ds_cli_region_sel *sel, int *rc);
+
+/* For an option argv[*i] that must be one of names (NULL-terminated) and takes a value: returns the
+ * value (advancing *i). Returns NULL after reporting "unknown option" or "needs a value" (the exit
+ * code is in *rc). */
+const char *ds_cli_opt_value(ds_cli *cli, int argc, char **argv, int *i, const char *const *names,
+                             int *rc);
 
 /* For commands whose only argument is the dump: handles "--", rejects options and extra
  * arguments, requires the dump. Returns -1 with *path set on success, else the exit code (the

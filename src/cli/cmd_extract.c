@@ -59,11 +59,7 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
     int rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (opts && !strcmp(a, "--")) {
-            opts = false;
-            continue;
-        }
-        int region = opts ? ds_cli_region_opt(cli, argc, argv, &i, &sel, &rc) : 0;
+        int region = ds_cli_region_opt(cli, argc, argv, &i, &opts, &sel, &rc);
         if (region < 0)
             return rc;
         if (region > 0)
@@ -77,14 +73,11 @@ int cmd_extract(ds_cli *cli, int argc, char **argv)
                 dry = true;
                 continue;
             }
-            bool takes = !strcmp(a, "--range") || !strcmp(a, "--region") || !strcmp(a, "-o") ||
-                         !strcmp(a, "--output") || !strcmp(a, "--fill") ||
-                         !strcmp(a, "--max-files") || !strcmp(a, "--max-bytes");
-            if (!takes)
-                return ds_cli_usage_error(cli, "unknown option '%s'", a);
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            const char *val = argv[++i];
+            static const char *const takes[] = {"--range", "--region",    "-o",          "--output",
+                                                "--fill",  "--max-files", "--max-bytes", NULL};
+            const char *val = ds_cli_opt_value(cli, argc, argv, &i, takes, &rc);
+            if (!val)
+                return rc;
             uint64_t n = 0;
             if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
                 dir = val;

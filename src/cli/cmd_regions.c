@@ -46,11 +46,7 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
     int rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (opts && !strcmp(a, "--")) {
-            opts = false;
-            continue;
-        }
-        int region = opts ? ds_cli_region_opt(cli, argc, argv, &i, &sel, &rc) : 0;
+        int region = ds_cli_region_opt(cli, argc, argv, &i, &opts, &sel, &rc);
         if (region < 0)
             return rc;
         if (region > 0)
@@ -60,12 +56,10 @@ int cmd_regions(ds_cli *cli, int argc, char **argv)
             continue;
         }
         if (opts && a[0] == '-' && a[1]) {
-            bool takes = !strcmp(a, "--histogram") || !strcmp(a, "--limit");
-            if (!takes)
-                return ds_cli_usage_error(cli, "unknown option '%s'", a);
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            const char *val = argv[++i];
+            static const char *const takes[] = {"--histogram", "--limit", NULL};
+            const char *val = ds_cli_opt_value(cli, argc, argv, &i, takes, &rc);
+            if (!val)
+                return rc;
             uint64_t n = 0;
             if (!strcmp(a, "--histogram")) {
                 hist = true;

@@ -57,11 +57,7 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
     int npat = 0, rc;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (opts && !strcmp(a, "--")) {
-            opts = false;
-            continue;
-        }
-        int region = opts ? ds_cli_region_opt(cli, argc, argv, &i, &sel, &rc) : 0;
+        int region = ds_cli_region_opt(cli, argc, argv, &i, &opts, &sel, &rc);
         if (region < 0)
             return rc;
         if (region > 0)
@@ -96,13 +92,11 @@ int cmd_search(ds_cli *cli, int argc, char **argv)
                     is_pat = true;
                     kind = pk[k].k;
                 }
-            bool takes =
-                is_pat || !strcmp(a, "--range") || !strcmp(a, "--limit") || !strcmp(a, "--top");
-            if (!takes)
-                return ds_cli_usage_error(cli, "unknown option '%s'", a);
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            const char *val = argv[++i];
+            static const char *const takes[] = {"--range", "--limit", "--top", NULL};
+            const char *const self[] = {a, NULL};
+            const char *val = ds_cli_opt_value(cli, argc, argv, &i, is_pat ? self : takes, &rc);
+            if (!val)
+                return rc;
             uint64_t n = 0;
             if (is_pat) {
                 pat = val;

@@ -208,9 +208,34 @@ static bool region_filter_add(ds_cli *cli, ds_cli_region_sel *sel, const char *l
     return true;
 }
 
-int ds_cli_region_opt(ds_cli *cli, int argc, char **argv, int *i, ds_cli_region_sel *sel, int *rc)
+const char *ds_cli_opt_value(ds_cli *cli, int argc, char **argv, int *i, const char *const *names,
+                             int *rc)
 {
     const char *a = argv[*i];
+    size_t k = 0;
+    while (names[k] && strcmp(a, names[k]))
+        k++;
+    if (!names[k]) {
+        *rc = ds_cli_usage_error(cli, "unknown option '%s'", a);
+        return NULL;
+    }
+    if (*i + 1 >= argc) {
+        *rc = ds_cli_usage_error(cli, "option '%s' needs a value", a);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int ds_cli_region_opt(ds_cli *cli, int argc, char **argv, int *i, bool *options,
+                      ds_cli_region_sel *sel, int *rc)
+{
+    const char *a = argv[*i];
+    if (!*options)
+        return 0;
+    if (!strcmp(a, "--")) {
+        *options = false;
+        return 1;
+    }
     if (!strncmp(a, "-f:", 3) || !strncmp(a, "--filter=", 9))
         return region_filter_add(cli, sel, strchr(a, a[1] == 'f' ? ':' : '=') + 1, rc) ? 1 : -1;
     static const struct {
