@@ -12,7 +12,8 @@
  *
  * Contract changes since the first draft (additions only): ds_heap_options.lists_only,
  * ds_heap_vblock.header_ok, ds_heap_lfh_subsegment.first_offset / walked, ds_heap.unlisted,
- * ds_heap_segheap.large_* (segment-heap large blocks). */
+ * ds_heap_segheap.large_* (segment-heap large blocks), ds_heap_lookup.large / large_incomplete
+ * (heap -x in segment-heap large blocks). */
 #ifndef DUMPSLEUTH_NTHEAP_H
 #define DUMPSLEUTH_NTHEAP_H
 
@@ -277,13 +278,18 @@ ds_status ds_heap_stat_compute(const ds_heap_set *set, uint64_t heap, ds_heap_st
                                ds_heap_stat *out);
 void ds_heap_stat_free(ds_heap_stat *st);
 
-/* heap -x: which heap, segment and entry an address belongs to. */
+/* heap -x: which heap, segment and entry an address belongs to (NT heaps), or which large block
+ * of a segment heap (the only segment-heap blocks the walker reads). */
 typedef struct ds_heap_lookup {
     bool found;
     const ds_heap *heap;
-    int segment;                /* index, or -1 (VA block / LFH block) */
+    int segment;                /* index, or -1 (VA block / LFH block / segment-heap large block) */
     const ds_heap_entry *entry; /* the block containing addr, or NULL (e.g. inside a UCR) */
     bool in_ucr;                /* addr is in an uncommitted range of the segment */
+    const ds_heap_large_block *large; /* segment heap: the large block (AllocatedPages × 4 KB from
+                                         its address) containing addr, else NULL */
+    const ds_heap *large_incomplete;  /* not found: a segment heap whose large-block tree was not
+                                         walked completely (the answer may be incomplete), or NULL */
 } ds_heap_lookup;
 /* Needs the set opened with entries. */
 ds_heap_lookup ds_heap_find(const ds_heap_set *set, uint64_t addr);

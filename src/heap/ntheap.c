@@ -972,6 +972,18 @@ ds_heap_lookup ds_heap_find(const ds_heap_set *set, uint64_t addr)
                         r.in_ucr = true;
             }
         }
+        if (h->kind == DS_HEAP_SEGMENT) {
+            for (size_t b = 0; b < h->seg.nlarge && !r.found; b++) {
+                const ds_heap_large_block *lb = &h->seg.large_blocks[b];
+                if (addr >= lb->addr && addr - lb->addr < lb->allocated_pages << 12) {
+                    r.found = true;
+                    r.heap = h;
+                    r.large = lb;
+                }
+            }
+            if (!h->seg.large_walked && !r.large_incomplete)
+                r.large_incomplete = h;
+        }
         for (size_t v = 0; v < h->nvblocks && !r.found; v++)
             if (addr >= h->vblocks[v].addr &&
                 addr - h->vblocks[v].addr < (h->vblocks[v].reserve_size
@@ -989,6 +1001,8 @@ ds_heap_lookup ds_heap_find(const ds_heap_set *set, uint64_t addr)
                 r.segment = -1;
         }
     }
+    if (r.found)
+        r.large_incomplete = NULL;
     return r;
 }
 

@@ -1000,28 +1000,8 @@ static void flags_words(char *b, size_t n, const ds_heap_entry *e)
              e->kind == DS_HEAP_ENTRY_INTERNAL ? " internal" : "");
 }
 
-void ds_heap_lookup_text(FILE *f, uint64_t addr, const ds_heap_lookup *lk)
+static void lookup_header(FILE *f, unsigned bits)
 {
-    char a[24], b[24], c[24], d[24], fl[64];
-    if (!lk->found || !lk->heap) {
-        fprintf(f,
-                "0x%" PRIx64 " is not in a segment, VirtualAlloc block or LFH block of any NT "
-                "heap in this dump\n",
-                addr);
-        return;
-    }
-    const ds_heap *h = lk->heap;
-    unsigned bits = h->bits;
-    const ds_heap_segment *seg =
-        lk->segment >= 0 && (size_t)lk->segment < h->nsegments ? &h->segments[lk->segment] : NULL;
-    if (!lk->entry) {
-        fprintf(f, "%s is in heap %s", P(a, sizeof a, addr, bits), P(b, sizeof b, h->addr, bits));
-        if (seg)
-            fprintf(f, ", segment %s", P(c, sizeof c, seg->addr, bits));
-        fprintf(f, "%s, but in no heap entry\n", lk->in_ucr ? ", in an uncommitted range" : "");
-        return;
-    }
-    const ds_heap_entry *e = lk->entry;
     if (bits == 64) {
         fprintf(f, "Entry             User              Heap              Segment               "
                    "Size  PrevSize  Unused    Flags\n");
@@ -1032,6 +1012,48 @@ void ds_heap_lookup_text(FILE *f, uint64_t addr, const ds_heap_lookup *lk)
         fprintf(f,
                 "-----------------------------------------------------------------------------\n");
     }
+}
+
+void ds_heap_lookup_text(FILE *f, uint64_t addr, const ds_heap_lookup *lk)
+{
+    char a[24], b[24], c[24], d[24], fl[64];
+    if (!lk->found || !lk->heap) {
+        fprintf(f,
+                "0x%" PRIx64 " is not in a segment, VirtualAlloc block or LFH block of any NT "
+                "heap, nor in a large block of a segment heap, in this dump\n",
+                addr);
+        if (lk->large_incomplete)
+            fprintf(f,
+                    "note: the large blocks of segment heap %s were not (completely) walked: %s\n",
+                    P(a, sizeof a, lk->large_incomplete->addr, lk->large_incomplete->bits),
+                    lk->large_incomplete->seg.large_why[0] ? lk->large_incomplete->seg.large_why
+                                                           : "reason not recorded");
+        return;
+    }
+    const ds_heap *h = lk->heap;
+    unsigned bits = h->bits;
+    if (lk->large) {
+        /* a segment-heap large block: no _HEAP_ENTRY in front of it, Entry = User */
+        const ds_heap_large_block *lb = lk->large;
+        lookup_header(f, bits);
+        fprintf(f,
+                "%s  %s  %s  %s  %8" PRIx64 "      -     %8" PRIx32 "  busy large (segment heap)\n",
+                P(a, sizeof a, lb->addr, bits), P(b, sizeof b, lb->addr, bits),
+                P(c, sizeof c, h->addr, bits), bits == 64 ? "       -        " : "   -    ",
+                lb->allocated_pages << 12, lb->unused);
+        return;
+    }
+    const ds_heap_segment *seg =
+        lk->segment >= 0 && (size_t)lk->segment < h->nsegments ? &h->segments[lk->segment] : NULL;
+    if (!lk->entry) {
+        fprintf(f, "%s is in heap %s", P(a, sizeof a, addr, bits), P(b, sizeof b, h->addr, bits));
+        if (seg)
+            fprintf(f, ", segment %s", P(c, sizeof c, seg->addr, bits));
+        fprintf(f, "%s, but in no heap entry\n", lk->in_ucr ? ", in an uncommitted range" : "");
+        return;
+    }
+    const ds_heap_entry *e = lk->entry;
+    lookup_header(f, bits);
     bool lfh = e->kind == DS_HEAP_ENTRY_LFH_BUSY || e->kind == DS_HEAP_ENTRY_LFH_FREE;
     char prev[16];
     if (lfh || e->kind == DS_HEAP_ENTRY_VIRTUAL)
@@ -1071,5 +1093,16 @@ cJSON *ds_heap_lookup_json(uint64_t addr, const ds_heap_lookup *lk)
         cJSON_AddItemToObject(o, "entry", entry_json(lk->entry));
     else
         cJSON_AddNullToObject(o, "entry");
+    if (found && lk->large) {
+        cJSON *lb = cJSON_AddObjectToObject(o, "large_block");
+        ds_json_add_addr(lb, "address", lk->large->addr);
+        ds_json_add_uint(lb, "allocated_pages", lk->large->allocated_pages);
+        ds_json_add_uint(lb, "unused", lk->large->unused);
+        ds_json_add_uint(lb, "user_size", lk->large->user_size);
+    } else {
+        cJSON_AddNullToObject(o, "large_block");
+    }
+    ds_json_add_addr_or_null(o, "large_incomplete", !found && lk->large_incomplete,
+                             lk->large_incomplete ? lk->large_incomplete->addr : 0);
     return o;
 }

@@ -171,6 +171,23 @@ for truth in "$dir"/*.truth.json; do
     grep -qE "^0*${te#0x}  0*${tu#0x}  0*${th#0x}  " "$tmp/x.txt" && echo "ok: $v -x $x text row" ||
       { echo "FAIL: $v -x $x text row"; cat "$tmp/x.txt"; fail=1; }
   done
+  # ---- -x in segment-heap large blocks: first and last user byte find the truth's block ----
+  for probe in $(jq -r '.heaps[] | select(.kind == "segment") | . as $h | (.large_blocks // [])[] | "\($h.address),\(.address),\(.user_size),\(.allocated_pages),\(.unused_bytes)"' "$truth"); do
+    IFS=, read -r th ta tsz tpg tun <<<"$probe"
+    for x in "$ta" "$(printf '0x%x' $((ta + tsz - 1)))"; do
+      run "$tmp/x.json" --json heap -x "$x" "$d"
+      eq "$v -x $x (segment-heap large block)" \
+         "$(jq -c '.result | [.found, .heap, .entry, .segment, .large_block.address, .large_block.user_size, .large_block.allocated_pages, .large_block.unused]' "$tmp/x.json")" \
+         "[true,\"$th\",null,null,\"$ta\",$tsz,$tpg,$tun]"
+      run "$tmp/x.txt" heap -x "$x" "$d"
+      grep -qE "^0*${ta#0x}  0*${ta#0x}  0*${th#0x}  +-  +$(printf '%x' $((tpg * 4096)))  +-  +$(printf '%x' "$tun")  busy large" "$tmp/x.txt" &&
+        echo "ok: $v -x $x text row" || { echo "FAIL: $v -x $x text row"; cat "$tmp/x.txt"; fail=1; }
+    done
+    # the byte after the block's pages is not in it
+    x=$(printf '0x%x' $((ta + tpg * 4096)))
+    run "$tmp/x.json" --json heap -x "$x" "$d"
+    eq "$v -x $x (past a large block)" "$(jq -r '.result.large_block.address // "none"' "$tmp/x.json" | grep -cx "$ta")" "0"
+  done
 done
 
 # seed-x86: the seed's own row and -m lines come out of the simulated dump

@@ -114,6 +114,36 @@ static bool heap_in_issues(const cJSON *truth, uint64_t heap)
     return false;
 }
 
+/* heap -x in segment-heap large blocks: the first and last byte of each truth block find it
+ * (AllocatedPages x 4 KB from its address), the byte after its pages does not. */
+static void check_segheap_lookup(const ds_heap_set *set, const ds_heap *h, const cJSON *th)
+{
+    const cJSON *lb;
+    cJSON_ArrayForEach(lb, item(th, "large_blocks"))
+    {
+        uint64_t a = num(lb, "address"), len = num(lb, "allocated_pages") * 4096;
+        const uint64_t probes[] = {a, a + num(lb, "user_size") - 1, a + len - 1};
+        for (size_t i = 0; i < sizeof probes / sizeof probes[0]; i++) {
+            ds_heap_lookup lk = ds_heap_find(set, probes[i]);
+            if (!lk.found || lk.heap != h || !lk.large) {
+                MISMATCH("heap -x 0x%" PRIx64 ": large block 0x%" PRIx64 " not found", probes[i],
+                         a);
+                continue;
+            }
+            EQ("-x large block address", lk.large->addr, a);
+            EQ("-x large block user_size", lk.large->user_size, num(lb, "user_size"));
+            EQ("-x large block pages", lk.large->allocated_pages, num(lb, "allocated_pages"));
+            EQ("-x large block unused", lk.large->unused, num(lb, "unused_bytes"));
+            EQ("-x large block: no entry", lk.entry == NULL, 1);
+            EQ("-x large block: no segment", lk.segment, (uint64_t)-1);
+            EQ("-x large block: complete", lk.large_incomplete == NULL, 1);
+        }
+        ds_heap_lookup past = ds_heap_find(set, a + len);
+        if (past.large && past.large->addr == a)
+            MISMATCH("heap -x 0x%" PRIx64 ": past the end of large block 0x%" PRIx64, a + len, a);
+    }
+}
+
 static void check_segheap(const ds_heap *h, const cJSON *th)
 {
     EQ("segheap kind", h->kind, DS_HEAP_SEGMENT);
@@ -584,6 +614,7 @@ static void check_variant(const char *dir, const char *variant)
                 MISMATCH("not_nt heap without a reason");
         } else if (!strcmp(kind, "segment")) {
             check_segheap(h, th);
+            check_segheap_lookup(&set, h, th);
         } else {
             check_nt_heap(&set, h, th, truth, heap_in_issues(truth, h->addr));
         }
@@ -795,6 +826,72 @@ static void lfh_key_unconfirmed(void **state)
     cJSON_Delete(truth);
 }
 
+/* heap -x when a segment heap's large-block tree cannot be walked: segheap-x64 with the Encoded
+ * bit (bit 0) set in LargeAllocMetadata.Min (_SEGMENT_HEAP +0x48, _RTL_RB_TREE.Min +8; nt-heap.md
+ * §5, 19041 x64). No large block is read, so an address inside one is not found, and the lookup
+ * names the segment heap whose tree was not walked instead of a plain "not found". */
+static void segheap_large_unwalked(void **state)
+{
+    (void)state;
+    char dp[4096], tp[4096];
+    snprintf(dp, sizeof dp, "%s/segheap-x64.dmp", g_dir);
+    snprintf(tp, sizeof tp, "%s/segheap-x64.truth.json", g_dir);
+    cJSON *truth = dstest_load_json(tp);
+    const cJSON *th = NULL, *x;
+    cJSON_ArrayForEach(x, item(truth, "heaps")) if (!strcmp(str(x, "kind"), "segment")) th = x;
+    assert_non_null(th);
+    uint64_t sh = num(th, "address");
+    uint64_t blk = num(cJSON_GetArrayItem(item(th, "large_blocks"), 0), "address");
+    size_t len = 0;
+    uint8_t *buf = dstest_read_file(dp, &len);
+    assert_non_null(buf);
+    ds_dump *d = NULL;
+    assert_int_equal(ds_dump_open(dp, &d, NULL), DS_OK);
+    ds_mem_status ms;
+    const ds_range *r = ds_vmem_find(&d->vm, sh + 0x50, &ms);
+    assert_non_null(r);
+    assert_int_equal(r->kind, DS_RANGE_DATA);
+    uint64_t off = r->file_off + (sh + 0x50 - r->va);
+    ds_dump_close(d);
+    assert_true(off + 8 <= len);
+    assert_int_equal(buf[off] & 1, 0);
+    buf[off] |= 1;
+    char tmp[] = "/tmp/ds_ntheap_seg_XXXXXX";
+    int fd = mkstemp(tmp);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, len, f), len);
+    fclose(f);
+    free(buf);
+    assert_int_equal(ds_dump_open(tmp, &d, NULL), DS_OK);
+    ds_heap_set set;
+    ds_heap_options o = {.entries = true};
+    ds_heaps_open(d, &o, &set, NULL);
+    const ds_heap *h = NULL;
+    for (size_t i = 0; i < set.nheaps; i++)
+        if (set.heaps[i].addr == sh)
+            h = &set.heaps[i];
+    assert_non_null(h);
+    assert_false(h->seg.large_walked);
+    assert_int_equal(h->seg.nlarge, 0);
+    assert_non_null(strstr(h->seg.large_why, "encoded"));
+    ds_heap_lookup lk = ds_heap_find(&set, blk + 0x10);
+    assert_false(lk.found);
+    assert_null(lk.large);
+    assert_true(lk.large_incomplete == h);
+    /* an address found elsewhere (the NT heap) carries no such note */
+    const ds_heap *nt = &set.heaps[0];
+    assert_int_equal(nt->kind, DS_HEAP_NT);
+    lk = ds_heap_find(&set, nt->segments[0].first_entry);
+    assert_true(lk.found);
+    assert_null(lk.large_incomplete);
+    ds_heaps_close(&set);
+    ds_dump_close(d);
+    unlink(tmp);
+    cJSON_Delete(truth);
+}
+
 /* The layout is verified on the data: with a wrong OS build the walker must still pick the
  * heap's real group (signatures, front end and counters) and walk it exactly. */
 static void wrong_build(void **state)
@@ -846,8 +943,8 @@ int main(void)
         fprintf(stderr, "SKIP: DS_NTHEAP_DIR not set (simulated NT-heap dumps)\n");
         return DSTEST_SKIP;
     }
-    const struct CMUnitTest tests[] = {cmocka_unit_test(variants),
-                                       cmocka_unit_test(lfh_key_unconfirmed),
-                                       cmocka_unit_test(wrong_build)};
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(variants), cmocka_unit_test(lfh_key_unconfirmed),
+        cmocka_unit_test(segheap_large_unwalked), cmocka_unit_test(wrong_build)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

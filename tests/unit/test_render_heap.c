@@ -536,7 +536,7 @@ static void test_lookup_samples(void **state)
     ds_heap_entry e1 = {0x01070000, 0x01070008, 0x4a8, 0, 0x4a7, 1, 0x01, DS_HEAP_ENTRY_BUSY, 0};
     ds_heap_entry e2 = {
         0x010704a8, 0x010704b0, 0x118, 0x4a8, 0x117, 1, 0x07, DS_HEAP_ENTRY_INTERNAL, 0};
-    ds_heap_lookup lk = {true, &h, 0, &e1, false};
+    ds_heap_lookup lk = {.found = true, .heap = &h, .segment = 0, .entry = &e1};
     textbuf t;
     FILE *f = tb_open(&t);
     ds_heap_lookup_text(f, 0x01070000, &lk);
@@ -566,7 +566,7 @@ static void test_lookup_samples(void **state)
     h64.nsegments = 1;
     ds_heap_entry e3 = {0x3075810, 0x3075820,          0x8010, 0x20, 0x8010 - 0x31, 0x31,
                         0x07,      DS_HEAP_ENTRY_BUSY, 0};
-    ds_heap_lookup lk64 = {true, &h64, 0, &e3, false};
+    ds_heap_lookup lk64 = {.found = true, .heap = &h64, .segment = 0, .entry = &e3};
     f = tb_open(&t);
     ds_heap_lookup_text(f, 0x3079c78, &lk64);
     tb_close(&t, f);
@@ -587,6 +587,68 @@ static void test_lookup_samples(void **state)
     cJSON *e = cJSON_GetObjectItem(j, "entry");
     assert_string_equal(cJSON_GetObjectItem(e, "address")->valuestring, "0x3075810");
     assert_int_equal(cJSON_GetObjectItem(e, "size")->valueint, 0x8010);
+    cJSON_Delete(j);
+}
+
+/* heap -x in a segment-heap large block (no WinDbg sample exists: the row keeps the -x columns,
+ * Entry = User = the block, Size = AllocatedPages x 4 KB, Unused = UnusedBytes), and the note when
+ * a segment heap's large-block tree was not walked. */
+static void test_lookup_large_block(void **state)
+{
+    (void)state;
+    ds_heap h = {0};
+    h.addr = 0x2a000000000;
+    h.bits = 64;
+    h.kind = DS_HEAP_SEGMENT;
+    ds_heap_large_block lb = {0x2a000400000, 254, 0x4f8, 254 * 4096 - 0x4f8};
+    ds_heap_lookup lk = {.found = true, .heap = &h, .segment = -1, .large = &lb};
+    textbuf t;
+    FILE *f = tb_open(&t);
+    ds_heap_lookup_text(f, 0x2a000400010, &lk);
+    tb_close(&t, f);
+    static const char *const exp[] = {
+        "Entry             User              Heap              Segment               Size  "
+        "PrevSize  Unused    Flags",
+        "-----------------------------------------------------------------------------------------"
+        "--------------------",
+        "000002a000400000  000002a000400000  000002a000000000         -             fe000      -   "
+        "       4f8  busy large (segment heap)",
+    };
+    assert_int_equal(t.n, N(exp));
+    assert_lines(&t, 0, exp, N(exp));
+    tb_free(&t);
+    cJSON *j = ds_heap_lookup_json(0x2a000400010, &lk);
+    assert_true(cJSON_IsTrue(cJSON_GetObjectItem(j, "found")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "entry")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "segment")));
+    cJSON *b = cJSON_GetObjectItem(j, "large_block");
+    assert_string_equal(cJSON_GetObjectItem(b, "address")->valuestring, "0x2a000400000");
+    assert_int_equal(cJSON_GetObjectItem(b, "allocated_pages")->valueint, 254);
+    assert_int_equal(cJSON_GetObjectItem(b, "unused")->valueint, 0x4f8);
+    assert_int_equal(cJSON_GetObjectItem(b, "user_size")->valueint, 254 * 4096 - 0x4f8);
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "large_incomplete")));
+    cJSON_Delete(j);
+
+    /* not found, one segment heap's tree not walked */
+    snprintf(h.seg.large_why, sizeof h.seg.large_why, "large-block tree links are encoded");
+    ds_heap_lookup nf = {.segment = -1, .large_incomplete = &h};
+    f = tb_open(&t);
+    ds_heap_lookup_text(f, 0x1234, &nf);
+    tb_close(&t, f);
+    static const char *const exp2[] = {
+        "0x1234 is not in a segment, VirtualAlloc block or LFH block of any NT heap, nor in a "
+        "large "
+        "block of a segment heap, in this dump",
+        "note: the large blocks of segment heap 000002a000000000 were not (completely) walked: "
+        "large-block tree links are encoded",
+    };
+    assert_int_equal(t.n, N(exp2));
+    assert_lines(&t, 0, exp2, N(exp2));
+    tb_free(&t);
+    j = ds_heap_lookup_json(0x1234, &nf);
+    assert_false(cJSON_IsTrue(cJSON_GetObjectItem(j, "found")));
+    assert_true(cJSON_IsNull(cJSON_GetObjectItem(j, "large_block")));
+    assert_string_equal(cJSON_GetObjectItem(j, "large_incomplete")->valuestring, "0x2a000000000");
     cJSON_Delete(j);
 }
 
@@ -725,7 +787,8 @@ int main(void)
         cmocka_unit_test(test_summary_unknowns),    cmocka_unit_test(test_segments_seed),
         cmocka_unit_test(test_segments_not_read),   cmocka_unit_test(test_summary_x64_layout),
         cmocka_unit_test(test_stat_sample),         cmocka_unit_test(test_lookup_samples),
-        cmocka_unit_test(test_not_nt_and_issues),   cmocka_unit_test(test_entries_filter),
+        cmocka_unit_test(test_lookup_large_block),  cmocka_unit_test(test_not_nt_and_issues),
+        cmocka_unit_test(test_entries_filter),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
