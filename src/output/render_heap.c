@@ -293,9 +293,13 @@ static void segheap_table_text(FILE *f, const ds_heap_view *v)
 void ds_heap_summary_text(FILE *f, const ds_heap_view *v)
 {
     const ds_heap_set *s = v->set;
-    fprintf(f, "%s\n", STARS);
-    fprintf(f, "                                              NT HEAP STATS BELOW\n");
-    fprintf(f, "%s\n", STARS);
+    /* WinDbg wraps the NT table in this banner from Windows 10 on (segment heaps get their own
+     * section); Windows 7/8/8.1 outputs start with the LFH Key line (nt-heap.md section 3) */
+    if (!s->os_build || s->os_build >= 10240) {
+        fprintf(f, "%s\n", STARS);
+        fprintf(f, "                                              NT HEAP STATS BELOW\n");
+        fprintf(f, "%s\n", STARS);
+    }
     nt_global_flag_text(f, s->nt_global_flag);
     bool has64 = false, has32 = false;
     for (size_t i = 0; i < s->nheaps; i++) {

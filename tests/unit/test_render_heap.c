@@ -354,6 +354,34 @@ static void test_summary_unknowns(void **state)
     cJSON_Delete(j);
 }
 
+/* Windows 7/8/8.1: no "NT HEAP STATS BELOW" banner; the output starts with the LFH Key line, as in
+ * the Windows 7 x86 `!heap -s` samples of nt-heap.md section 3 (the banner came with Windows 10).
+ */
+static void test_summary_banner_by_build(void **state)
+{
+    (void)state;
+    static const uint32_t builds[] = {7601, 9200, 9600, 10240, 19041};
+    for (size_t b = 0; b < N(builds); b++) {
+        build_seed_set();
+        SET.os_build = builds[b];
+        ds_heap_view v = {&SET, 0, DS_HEAP_TERM_DISABLED, NULL};
+        textbuf t;
+        FILE *f = tb_open(&t);
+        ds_heap_summary_text(f, &v);
+        tb_close(&t, f);
+        long banner =
+            tb_find(&t, "                                              NT HEAP STATS BELOW");
+        if (builds[b] < 10240) {
+            assert_true(banner < 0);
+            assert_true(t.n > 0);
+            assert_non_null(strstr(t.lines[0], "LFH Key"));
+        } else {
+            assert_int_equal(banner, 1);
+        }
+        tb_free(&t);
+    }
+}
+
 /* !heap 06e90000 -m: every line the seed shows (its VirtualAlloc list is cut after 18 blocks) */
 static void test_segments_seed(void **state)
 {
@@ -788,7 +816,7 @@ int main(void)
         cmocka_unit_test(test_segments_not_read),   cmocka_unit_test(test_summary_x64_layout),
         cmocka_unit_test(test_stat_sample),         cmocka_unit_test(test_lookup_samples),
         cmocka_unit_test(test_lookup_large_block),  cmocka_unit_test(test_not_nt_and_issues),
-        cmocka_unit_test(test_entries_filter),
+        cmocka_unit_test(test_entries_filter),      cmocka_unit_test(test_summary_banner_by_build),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
