@@ -53,17 +53,19 @@ static const thr_layout LAYOUTS[] = {
      "DAC table slot 32 (dac__g_pFinalizerThread)"},
     {"CoreCLR 2.1 win-x86 (coreclr.dll 4.6.27317.3)", 4, true, "4.6.27317.3", 0x04, 0x08, 0x14,
      0x18, 0x1C, 0xDC, 0x148, 0, 0x168, 0x24, 32, 0, "DAC table slot 32 (dac__g_pFinalizerThread)"},
-    /* 3.x: m_pUnloadBoundaryFrame and m_Context are gone (threads.h at v3.1.2); the
-     * m_LastThrownObjectHandle offset is not verified on these builds (exc 0: column left empty) */
+    /* 3.x: m_pUnloadBoundaryFrame and m_Context are gone, m_OSThreadId is a SIZE_T (threads.h at
+     * v3.1.2), so m_LastThrownObjectHandle is m_OSThreadId + 0x30 on x64, + 0x20 on x86 */
     {"CoreCLR 3.1 win-x64 (coreclr.dll 4.700.20.6602)", 8, true, "4.700.20.6602", 0x08, 0x0C, 0x18,
-     0x20, 0x24, 0x110, 0x1D8, 0x58, 0, 0x40, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
+     0x20, 0x24, 0x110, 0x1D8, 0x58, 0x208, 0x40, 31, 0,
+     "DAC table slot 31 (dac__g_pFinalizerThread)"},
     {"CoreCLR 3.0 win-x64 (coreclr.dll 4.700.19.46205)", 8, true, "4.700.19.46205", 0x08, 0x0C,
-     0x18, 0x20, 0x24, 0x110, 0x1D8, 0x58, 0, 0x40, 31, 0,
+     0x18, 0x20, 0x24, 0x110, 0x1D8, 0x58, 0x208, 0x40, 31, 0,
      "DAC table slot 31 (dac__g_pFinalizerThread)"},
     {"CoreCLR 3.1 win-x86 (coreclr.dll 4.700.20.6602)", 4, true, "4.700.20.6602", 0x04, 0x08, 0x10,
-     0x14, 0x18, 0xBC, 0x12C, 0x38, 0, 0x24, 31, 0, "DAC table slot 31 (dac__g_pFinalizerThread)"},
+     0x14, 0x18, 0xBC, 0x12C, 0x38, 0x14C, 0x24, 31, 0,
+     "DAC table slot 31 (dac__g_pFinalizerThread)"},
     {"CoreCLR 3.1.2 linux-x64 (libcoreclr.so from Microsoft.NETCore.App 3.1.2)", 8, false, "3.1.2",
-     0x08, 0x0C, 0x18, 0x20, 0x24, 0x100, 0x1C8, 0x58, 0, 0xA8, -1, 0x7571B0,
+     0x08, 0x0C, 0x18, 0x20, 0x24, 0x100, 0x1C8, 0x58, 0x1F8, 0xA8, -1, 0x7571B0,
      "g_pFinalizerThread at RVA 0x7571b0 (this build only)"},
 };
 #define NLAYOUTS (sizeof LAYOUTS / sizeof LAYOUTS[0])

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The managed-heap commands (eeheap, dumpheap, finalizequeue/fq/frq) on the eleven .NET fixtures
-# (CoreCLR 2.0/2.1/2.2 and 3.0/3.1; workstation GC, and server GC on the three 2.x -svr ones):
+# The managed-heap commands (eeheap, dumpheap, finalizequeue/fq/frq) on the thirteen .NET fixtures
+# (CoreCLR 2.0/2.1/2.2 and 3.0/3.1; workstation GC, and server GC on the five -svr ones):
 #  - exit code 0, JSON parses;
 #  - text and --json agree: every dumpheap -stat row (MT, count, total size, name), the totals,
 #    the eeheap segments and GC heap size, the finalizequeue generation and ready counts per heap,
@@ -9,7 +9,8 @@
 #  - against the fixture's truth file (written by the scenario process): the DsLeak.Font,
 #    DsLeak.Bitmap and DsLeak.PrintJob rows (by MethodTable: count and total size), the PrintJob
 #    count in the ready-for-finalization queue and the queue's minimum size;
-#  - server GC on dotnet-2.0-linux-x64-svr, against SOS and gdb on the same core (at the end);
+#  - server GC on dotnet-2.0-linux-x64-svr, against SOS and gdb on the same core, and on
+#    dotnet-3.1-linux-x64-svr against gdb (per-heap queues; no SOS for 3.x) (at the end);
 #  - usage errors exit 2, a dump without a CLR exits 5.
 set -u
 BIN=${DS_BIN:?DS_BIN not set}
@@ -128,7 +129,8 @@ min_ready=$(jq -r '.finalization.ready_queue_min_total' "$truth")
 ndumps=0
 for name in dotnet-2.0-x64.dmp dotnet-2.2-x64.dmp dotnet-2.1-x86.dmp dotnet-2.0-linux-x64.core \
     dotnet-2.0-linux-x64-svr.core dotnet-2.2-x64-svr.dmp dotnet-2.1-x86-svr.dmp \
-    dotnet-3.0-x64.dmp dotnet-3.1-x64.dmp dotnet-3.1-x86.dmp dotnet-3.1-linux-x64.core; do
+    dotnet-3.0-x64.dmp dotnet-3.1-x64.dmp dotnet-3.1-x86.dmp dotnet-3.1-linux-x64.core \
+    dotnet-3.1-linux-x64-svr.core dotnet-3.1-x64-svr.dmp; do
     d="$FIX/$name"
     t="$FIX/${name%.*}.truth.json"
     if [ -f "$d" ] && [ -f "$t" ]; then
@@ -150,6 +152,24 @@ if [ -f "$native" ]; then
     "$BIN" -q eeheap "$native" >/dev/null 2>&1; rc=$?
     [ $rc -eq 5 ] || fail "eeheap on a native dump: exit $rc, expected 5"
 fi
+
+# per-heap finalization queues of a server-GC Linux core against gdb's reading of it through
+# libcoreclr.so's symbols (fixtures/data/<name>.fq-gdb.txt), and the ready PrintJobs against the truth
+svr_fq_check() { # name
+    local svr="$FIX/$1.core" gdbf="${DS_SOURCE_DIR:-}/fixtures/data/$1.fq-gdb.txt" gdb_counts our_counts truth_ready pj_ready
+    run svr_fq finalizequeue "$svr"
+    # per heap: gen0..2 and ready counts; gdb's "seg i ... N objects" (3 - g = generation g's segment)
+    gdb_counts=$(awk '/^Heap [0-9]+:/{h=$2; sub(":", "", h)} /^seg [0-9]/{c[h, $2]=$(NF-1)}
+        END{for (i = 0; i < 2; i++) print "Heap " i, c[i,3], c[i,2], c[i,1], c[i,4] + c[i,5]}' "$gdbf")
+    our_counts=$(awk '/^Heap [0-9]+$/{h=$2} /^generation [0-2] has/{g[$2]=$4}
+        /^Ready for finalization/{print "Heap " h, g[0], g[1], g[2], $4}' "$tmp/svr_fq.txt")
+    [ "$gdb_counts" = "$our_counts" ] || fail "$1 finalizequeue: gdb '$gdb_counts', ours '$our_counts'"
+    [ "$(jq '.result.heaps | length' "$tmp/svr_fq.json")" = 2 ] || fail "$1 fq: JSON heaps != 2"
+    truth_ready=$(jq -r '.finalization.expected_printjobs_in_ready_for_finalization_queue' "$FIX/$1.truth.json")
+    pj_ready=$("$BIN" -q --json frq -stat "$svr" |
+        jq -r '.result.statistics.types[] | select(.name == "DsLeak.PrintJob") | .count')
+    [ "$pj_ready" = "$truth_ready" ] || fail "$1: PrintJobs ready '$pj_ready', truth '$truth_ready'"
+}
 
 # Server GC (2 heaps) on the Linux core, against SOS and gdb on the same core
 # (fixtures/data/dotnet-2.0-linux-x64-svr.sos.txt, .fq-gdb.txt): the eeheap heap sections, segment
@@ -180,21 +200,15 @@ if [ -f "$svr" ] && [ -f "$svr_data.sos.txt" ] && [ -f "$svr_data.fq-gdb.txt" ];
     our_n=$(sed -nE 's/^Total ([0-9]+) objects, .*/\1/p' "$tmp/svr_stat.txt")
     [ "$sos_n" = "$our_n" ] || fail "server GC object total: SOS '$sos_n', ours '$our_n'"
 
-    run svr_fq finalizequeue "$svr"
-    # per heap: gen0..2 and ready counts; gdb's "seg i ... N objects" (3 - g = generation g's segment)
-    gdb_counts=$(awk '/^Heap [0-9]+:/{h=$2; sub(":", "", h)} /^seg [0-9]/{c[h, $2]=$(NF-1)}
-        END{for (i = 0; i < 2; i++) print "Heap " i, c[i,3], c[i,2], c[i,1], c[i,4] + c[i,5]}' "$svr_data.fq-gdb.txt")
-    our_counts=$(awk '/^Heap [0-9]+$/{h=$2} /^generation [0-2] has/{g[$2]=$4}
-        /^Ready for finalization/{print "Heap " h, g[0], g[1], g[2], $4}' "$tmp/svr_fq.txt")
-    [ "$gdb_counts" = "$our_counts" ] || fail "server GC finalizequeue: gdb '$gdb_counts', ours '$our_counts'"
-    [ "$(jq '.result.heaps | length' "$tmp/svr_fq.json")" = 2 ] || fail "server GC fq: JSON heaps != 2"
-    truth_ready=$(jq -r '.finalization.expected_printjobs_in_ready_for_finalization_queue' \
-        "$FIX/dotnet-2.0-linux-x64-svr.truth.json")
-    pj_ready=$("$BIN" -q --json frq -stat "$svr" |
-        jq -r '.result.statistics.types[] | select(.name == "DsLeak.PrintJob") | .count')
-    [ "$pj_ready" = "$truth_ready" ] || fail "server GC: PrintJobs ready '$pj_ready', truth '$truth_ready'"
+    svr_fq_check dotnet-2.0-linux-x64-svr
 else
     echo "note: server-GC fixture or its SOS/gdb files absent; that part skipped"
+fi
+# CoreCLR 3.1 server GC (no SOS for 3.x): the queues against gdb
+if [ -f "$FIX/dotnet-3.1-linux-x64-svr.core" ] && [ -f "${DS_SOURCE_DIR:-}/fixtures/data/dotnet-3.1-linux-x64-svr.fq-gdb.txt" ]; then
+    svr_fq_check dotnet-3.1-linux-x64-svr
+else
+    echo "note: dotnet-3.1-linux-x64-svr or its gdb file absent; not checked against gdb"
 fi
 
 [ $fails -eq 0 ] || { echo "$fails failure(s)"; exit 1; }

@@ -4,11 +4,11 @@
 #    catch block, two that left theirs): for every ThreadOBJ, the exception type and object equal
 #    the Exception column of SOS's clrthreads on the same core (.sos.txt); text and JSON agree;
 #  - dotnet-2.0-linux-x64.core: SOS shows no exception, neither do we;
-#  - dotnet-{2.0,2.2}-x64-exc.dmp, dotnet-2.1-x86-exc.dmp (Wine, no SOS): the thread the scenario
-#    names (WORKER line) and only it holds the heap's one InvalidOperationException;
-#  - the other 2.x Windows fixtures (workstation and server GC): no exception; the server-GC Linux
-#    core: no exception, as in SOS;
-#  - the 3.x fixtures: exception_verified false, no exception, the "not verified" line.
+#  - dotnet-{2.0,2.2,3.0,3.1}-x64-exc.dmp, dotnet-{2.1,3.1}-x86-exc.dmp (Wine, no SOS): the thread
+#    the scenario names (WORKER line) and only it holds the heap's one InvalidOperationException;
+#  - dotnet-3.1-linux-x64-exc.core (no SOS for 3.x): as the Wine dumps, and the Thread and the object
+#    equal what gdb found through libcoreclr.so's symbols (.exc-gdb.txt, fixtures/dotnet/exc-gdb.py);
+#  - the other 2.x/3.x fixtures (workstation and server GC): no exception; the 2.x Linux cores: as SOS.
 set -u
 BIN=${DS_BIN:?DS_BIN not set}
 FIX=${DS_FIXTURE_DIR:-}
@@ -66,8 +66,10 @@ done
 # Windows -exc dumps (no SOS for them): the scenario printed which thread sits in the catch block
 # (WORKER <managed id> <OS tid>); that thread, and only it, shows System.InvalidOperationException,
 # and the object is the heap's only InvalidOperationException (found by the heap walk)
-for name in dotnet-2.0-x64-exc dotnet-2.2-x64-exc dotnet-2.1-x86-exc; do
+for name in dotnet-2.0-x64-exc dotnet-2.2-x64-exc dotnet-2.1-x86-exc dotnet-3.0-x64-exc dotnet-3.1-x64-exc \
+    dotnet-3.1-x86-exc dotnet-3.1-linux-x64-exc; do
     dmp="$FIX/$name.dmp"
+    [ -f "$dmp" ] || dmp="$FIX/$name.core"
     wk="$SRC/fixtures/data/$name.worker.txt"
     if [ ! -f "$dmp" ] || [ ! -f "$wk" ]; then
         echo "note: $name not available, not checked"
@@ -88,26 +90,32 @@ for name in dotnet-2.0-x64-exc dotnet-2.2-x64-exc dotnet-2.1-x86-exc; do
     [ "$got" = "$want" ] || fail "$name: exceptions '$got', expected '$want'"
     "$BIN" clrthreads "$dmp" 2>/dev/null | grep -q " System.InvalidOperationException 0*$(echo "$obj" | sed 's/^0*//')\$" ||
         fail "$name: text row without the exception"
+    # Linux 3.x: gdb's reading through the symbols (exc-gdb.txt): the worker's Thread and the object
+    # its handle leads to
+    gdbf="$SRC/fixtures/data/$name.exc-gdb.txt"
+    if [ -f "$gdbf" ]; then
+        gthr=$(awk '/^worker-only /{sub(/;$/, "", $4); print $4}' "$gdbf")
+        goff=$(awk '/^worker-only /{print $2}' "$gdbf")
+        gobj=$(awk -v t="$gthr" -v o="$goff" '/^Thread /{cur = $2; sub(/:$/, "", cur)}
+            cur == t && $1 == o":" && $2 == "handle" {print $6}' "$gdbf")
+        [ -n "$gthr" ] && [ -n "$gobj" ] || fail "$name: no worker-only line in $gdbf"
+        want="$gthr 0x$(echo "$obj" | sed 's/^0*//')"
+        got=$(jq -r '.result.threads[] | select(.exception != null) | "\(.thread_obj) \(.exception.object)"' "$tmp/w.json")
+        [ "$got" = "$want" ] || fail "$name: Thread/object '$got', gdb says '$gthr $gobj'"
+        [ "$gobj" = "0x$(echo "$obj" | sed 's/^0*//')" ] || fail "$name: gdb's object $gobj is not the heap's $obj"
+    fi
 done
 
-# the other Windows fixtures: no thread of that scenario holds an exception
-for w in dotnet-2.0-x64.dmp dotnet-2.2-x64.dmp dotnet-2.1-x86.dmp dotnet-2.2-x64-svr.dmp dotnet-2.1-x86-svr.dmp; do
-    [ -f "$FIX/$w" ] || continue
-    "$BIN" --json clrthreads "$FIX/$w" >"$tmp/w.json" 2>/dev/null
-    jq -e '.result.exception_verified == true and ([.result.threads[] | select(.exception != null)] | length == 0)' \
-        "$tmp/w.json" >/dev/null || fail "$w: JSON exception fields"
-done
-
-# CoreCLR 3.x: the m_LastThrownObjectHandle offset is not verified on these builds, so the column is
-# left empty and said so (the thread rows themselves are still read: exit 0)
-for w in dotnet-3.0-x64.dmp dotnet-3.1-x64.dmp dotnet-3.1-x86.dmp dotnet-3.1-linux-x64.core; do
+# the other fixtures (2.x and 3.x, workstation and server GC): no thread of the leak scenario holds
+# an exception
+for w in dotnet-2.0-x64.dmp dotnet-2.2-x64.dmp dotnet-2.1-x86.dmp dotnet-2.2-x64-svr.dmp dotnet-2.1-x86-svr.dmp \
+    dotnet-3.0-x64.dmp dotnet-3.1-x64.dmp dotnet-3.1-x86.dmp dotnet-3.1-linux-x64.core \
+    dotnet-3.1-linux-x64-svr.core dotnet-3.1-x64-svr.dmp; do
     [ -f "$FIX/$w" ] || continue
     "$BIN" --json clrthreads "$FIX/$w" >"$tmp/w.json" 2>/dev/null || fail "$w: clrthreads --json exit $?"
-    jq -e '.result.exception_verified == false and (.result.threads | length > 0) and ([.result.threads[] | select(.exception != null)] | length == 0)' \
-        "$tmp/w.json" >/dev/null || fail "$w: 3.x JSON exception fields"
-    "$BIN" clrthreads "$FIX/$w" >"$tmp/w.txt" 2>/dev/null || fail "$w: clrthreads exit $?"
-    grep -qx 'Exception column: not verified for this build (left empty)' "$tmp/w.txt" ||
-        fail "$w: no 'not verified' line"
+    jq -e '.result.exception_verified == true and (.result.threads | length > 0) and ([.result.threads[] | select(.exception != null)] | length == 0)' \
+        "$tmp/w.json" >/dev/null || fail "$w: JSON exception fields"
+    "$BIN" clrthreads "$FIX/$w" 2>/dev/null | grep -q 'Exception column: not verified' && fail "$w: 'not verified' line"
 done
 
 if [ $fails -gt 0 ]; then

@@ -25,12 +25,14 @@ static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
                                        "dotnet-3.0-x64.dmp",
                                        "dotnet-3.1-x64.dmp",
                                        "dotnet-3.1-x86.dmp",
-                                       "dotnet-3.1-linux-x64.core"};
+                                       "dotnet-3.1-linux-x64.core",
+                                       "dotnet-3.1-linux-x64-svr.core",
+                                       "dotnet-3.1-x64-svr.dmp"};
 #define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
 /* the Linux cores with a gdb queue dump (.fq-gdb.txt) and, for the 2.x ones, an SOS oracle
- * (.sos.txt; the 3.x packages ship no SOS, so the SOS tests pass over dotnet-3.1-linux-x64) */
+ * (.sos.txt; the 3.x packages ship no SOS, so the SOS tests pass over the 3.1 cores) */
 static const char *const ORACLE[] = {"dotnet-2.0-linux-x64", "dotnet-2.0-linux-x64-svr",
-                                     "dotnet-3.1-linux-x64"};
+                                     "dotnet-3.1-linux-x64", "dotnet-3.1-linux-x64-svr"};
 #define NORACLE (sizeof ORACLE / sizeof ORACLE[0])
 
 static uint64_t hexstr(const cJSON *o, const char *key)
@@ -395,8 +397,8 @@ static void test_sos_dumpheap_stat(void **state)
 
 /* Per-heap finalization queues against gdb's reading of the same core (fq-gdb.py: the CFinalize
  * from WKS::gc_heap::finalize_queue, or for server GC from SVR::gc_heap::g_heaps with the
- * CFinalize* member found by its shape, not by our dac_gc_heap offset): the CFinalize address
- * and the six segment counts of every heap. */
+ * CFinalize* member found by its shape, not by our dac_gc_heap offset): the gc_heap addresses,
+ * the CFinalize address and the six segment counts of every heap. */
 static void test_fq_gdb(void **state)
 {
     (void)state;
@@ -431,6 +433,10 @@ static void test_fq_gdb(void **state)
                 assert_int_equal(hi2, q.heaps[heap].fp[sg]);
                 assert_int_equal(cnt, q.heaps[heap].seg_count[sg]);
                 nseg++;
+            } else if (sscanf(line, "Heap %u: gc_heap @ 0x%llx", &sg, &v) == 2) {
+                /* gdb's SVR::gc_heap::g_heaps[sg] */
+                assert_true(sg < h.nheaps);
+                assert_int_equal(v, h.heaps[sg].addr);
             } else if (sscanf(line, "SVR::gc_heap::n_heaps @ 0x%llx = %llu", &v, &cnt) == 2) {
                 assert_int_equal(cnt, h.nheaps);
             }

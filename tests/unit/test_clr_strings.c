@@ -22,7 +22,9 @@ static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
                                        "dotnet-3.0-x64.dmp",
                                        "dotnet-3.1-x64.dmp",
                                        "dotnet-3.1-x86.dmp",
-                                       "dotnet-3.1-linux-x64.core"};
+                                       "dotnet-3.1-linux-x64.core",
+                                       "dotnet-3.1-linux-x64-svr.core",
+                                       "dotnet-3.1-x64-svr.dmp"};
 #define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
 
 static uint64_t num(const cJSON *o, const char *key)

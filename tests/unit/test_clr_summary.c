@@ -22,7 +22,9 @@ static const char *const DOTNET[] = {"dotnet-2.0-x64.dmp",
                                      "dotnet-3.0-x64.dmp",
                                      "dotnet-3.1-x64.dmp",
                                      "dotnet-3.1-x86.dmp",
-                                     "dotnet-3.1-linux-x64.core"};
+                                     "dotnet-3.1-linux-x64.core",
+                                     "dotnet-3.1-linux-x64-svr.core",
+                                     "dotnet-3.1-x64-svr.dmp"};
 
 static uint64_t usage_size(const ds_region_summary *s, ds_usage u)
 {

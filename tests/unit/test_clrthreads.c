@@ -23,7 +23,9 @@ static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
                                        "dotnet-3.0-x64.dmp",
                                        "dotnet-3.1-x64.dmp",
                                        "dotnet-3.1-x86.dmp",
-                                       "dotnet-3.1-linux-x64.core"};
+                                       "dotnet-3.1-linux-x64.core",
+                                       "dotnet-3.1-linux-x64-svr.core",
+                                       "dotnet-3.1-x64-svr.dmp"};
 #define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
 
 static bool open_fixture(const char *name, ds_dump **d, ds_clr_runtime *rt, ds_clr_threads *t,
