@@ -25,7 +25,9 @@ cc=${CC:-cc}
 mkdir -p "$BENCH_DIR"
 
 # 1. an optimised dumpsleuth (RelWithDebInfo = -O2 -g, what the numbers below are for)
+built_here=0
 if [ -z "${DS_BIN:-}" ]; then
+    built_here=1
     cmake -S "$SRC" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDS_TESTS=OFF >/dev/null
     cmake --build "$BUILD_DIR" -j2 --target dumpsleuth >/dev/null
     DS_BIN="$BUILD_DIR/dumpsleuth"
@@ -102,9 +104,14 @@ mib() { calc "$1 / 1048576" 1; }
 
 printf '\nNT-heap walk, %s, %s CPUs, %s, best/median of %s warm runs\n' "$(uname -m)" "$(nproc)" \
     "$(date -u +%Y-%m-%d)" "$RUNS"
-printf 'source: %s%s; load average before the timings: %s\n' \
-    "$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')" \
-    "$(git -C "$SRC" diff --quiet HEAD -- src include 2>/dev/null || echo ' + uncommitted changes in src/')" \
+if [ "$built_here" = 1 ]; then
+    src="$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo '?')"
+    git -C "$SRC" diff --quiet HEAD -- src include 2>/dev/null ||
+        src="$src + uncommitted changes in src/ or include/"
+else
+    src="DS_BIN=$DS_BIN"
+fi
+printf 'dumpsleuth: %s; load average before the timings: %s\n' "$src" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
 printf 'dump: %s MiB (%s entries: %s backend in %s segments = %s MiB, %s VA blocks, %s LFH blocks)\n' \
     "$(mib "$fsize")" "$entries" "$backend" "$(truth segments)" "$(mib "$segbytes")" \
