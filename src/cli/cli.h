@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "dumpsleuth/clr.h"
 #include "dumpsleuth/dump.h"
 #include "dumpsleuth/regions.h"
 
@@ -98,5 +99,36 @@ const char *ds_cli_opt_value(ds_cli *cli, int argc, char **argv, int *i, const c
  * arguments, requires the dump. Returns -1 with *path set on success, else the exit code (the
  * usage error has been reported). */
 int ds_cli_dump_arg(ds_cli *cli, int argc, char **argv, const char **path);
+
+/* ---- the .NET commands (eeheap, dumpheap, finalizequeue/fq/frq, clrthreads) ---- */
+
+/* A command's own option at argv[*i]: returns 1 if consumed (advancing *i past a value), 0 if it
+ * is not one, -1 on a usage error (reported with ds_cli_usage_error; the exit code is in *rc). */
+typedef int (*ds_cli_clr_opt_fn)(ds_cli *cli, int argc, char **argv, int *i, void *ctx, int *rc);
+
+/* The argument loop of the .NET commands, left to right: "--" ends the options; --runtime-dir DIR
+ * and, when module_path, --module-path P fill *opt; own (may be NULL) is offered every other
+ * option; an unknown option, a second argument or no dump at all is a usage error. Returns -1
+ * with *path set on success, else the exit code (the usage error has been reported). */
+int ds_cli_clr_args(ds_cli *cli, int argc, char **argv, bool module_path, ds_clr_options *opt,
+                    ds_cli_clr_opt_fn own, void *ctx, const char **path);
+
+/* Ends a .NET command whose runtime could not be used (st: why, e.g. DS_E_UNSUPPORTED): text mode
+ * prints the runtime block when there is a runtime; JSON mode returns {"runtime": ...}, where
+ * the runtime is omitted when there is none unless json_always. Closes the dump; returns the
+ * exit code of ds_cli_finish. */
+int ds_cli_clr_refuse(ds_cli *cli, ds_dump *d, const ds_clr_runtime *rt, ds_status st,
+                      bool json_always);
+
+/* The start of eeheap, dumpheap and finalizequeue: parses the arguments (ds_cli_clr_args), opens
+ * the dump (ds_cli_open) and its managed heap with the --runtime-dir / --module-path options.
+ * Returns -1 on success (*st DS_OK or DS_E_PARTIAL, *h open). Otherwise the failure has been
+ * reported (usage error; or the "managed heap not readable" error with the runtime block / JSON
+ * envelope, the dump closed) and the exit code is returned. */
+int ds_cli_open_clr(ds_cli *cli, int argc, char **argv, bool module_path, ds_cli_clr_opt_fn own,
+                    void *ctx, ds_dump **d, ds_status *st, ds_clr_heap *h);
+
+/* Lists the --module-path files tried: text after the output, JSON "module_path" in res. */
+void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res);
 
 #endif

@@ -7,8 +7,6 @@
 #include "output/render_clr.h"
 #include "output/render_clrthreads.h"
 
-void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res);
-
 const char cmd_clrthreads_usage[] =
     "usage: dumpsleuth clrthreads [--runtime-dir DIR] [--module-path P] [--json] [-q] <dump>\n"
     "\n"
@@ -31,28 +29,7 @@ int cmd_clrthreads(ds_cli *cli, int argc, char **argv)
 {
     const char *path;
     ds_clr_options copt = {0};
-    /* --runtime-dir DIR is taken out before the generic argument check */
-    char *rest[argc > 0 ? argc : 1];
-    int nrest = 0;
-    bool opts = true;
-    for (int i = 0; i < argc; i++) {
-        if (i && opts && !strcmp(argv[i], "--"))
-            opts = false;
-        if (i && opts && !strcmp(argv[i], "--runtime-dir")) {
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", argv[i]);
-            copt.runtime_dir = argv[++i];
-            continue;
-        }
-        if (i && opts && !strcmp(argv[i], "--module-path")) {
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", argv[i]);
-            copt.module_path = argv[++i];
-            continue;
-        }
-        rest[nrest++] = argv[i];
-    }
-    int rc = ds_cli_dump_arg(cli, nrest, rest, &path);
+    int rc = ds_cli_clr_args(cli, argc, argv, true, &copt, NULL, NULL, &path);
     if (rc >= 0)
         return rc;
     ds_dump *d;
@@ -75,15 +52,7 @@ int cmd_clrthreads(ds_cli *cli, int argc, char **argv)
     }
     if (ts != DS_OK && ts != DS_E_PARTIAL) {
         ds_clr_threads_free(&t);
-        cJSON *res = NULL;
-        if (cli->json) {
-            res = cJSON_CreateObject();
-            if (rt.kind != DS_CLR_NONE)
-                cJSON_AddItemToObject(res, "runtime", ds_clr_runtime_json(&rt));
-        } else if (rt.kind != DS_CLR_NONE) {
-            ds_clr_runtime_text(stdout, &rt);
-        }
-        return ds_cli_finish(cli, d, ts == DS_E_NOTFOUND ? DS_E_UNSUPPORTED : ts, res);
+        return ds_cli_clr_refuse(cli, d, &rt, ts == DS_E_NOTFOUND ? DS_E_UNSUPPORTED : ts, false);
     }
     if (ts == DS_E_PARTIAL)
         st = DS_E_PARTIAL;

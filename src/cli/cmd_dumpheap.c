@@ -1,5 +1,4 @@
-/* dumpsleuth dumpheap <dump>: SOS's !dumpheap (-stat, -type, -mt, -min, -max) without the DAC.
- * Also holds the helpers the managed-heap commands share (eeheap, finalizequeue/fq/frq). */
+/* dumpsleuth dumpheap <dump>: SOS's !dumpheap (-stat, -type, -mt, -min, -max) without the DAC. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -57,7 +56,7 @@ typedef struct progress_ctx {
 static void progress_cb(void *ctx, uint64_t done, uint64_t total)
 {
     progress_ctx *p = ctx;
-    if (p->quiet || !p->enabled || !total)
+    if (!p || p->quiet || !p->enabled || !total)
         return;
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -77,88 +76,15 @@ static void progress_cb(void *ctx, uint64_t done, uint64_t total)
     fprintf(stderr, "\rwalking the managed heap: %3d%%", pct);
 }
 
-/* Shared by the managed-heap commands (declared in each of them). */
-void *ds_cli_clr_progress_new(ds_cli *cli);
-void ds_cli_clr_progress_cb(void *ctx, uint64_t done, uint64_t total);
-int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
-                    ds_status *st, ds_clr_heap *h);
-
-/* Lists the --module-path files tried (text after the output, JSON "module_path"). */
-void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res)
-{
-    const ds_clr_modfile_use *u;
-    size_t n = ds_clr_module_path_uses(h, &u);
-    if (cli->json) {
-        if (!res)
-            return;
-        cJSON *a = cJSON_CreateArray();
-        for (size_t i = 0; i < n; i++) {
-            cJSON *o = cJSON_CreateObject();
-            ds_json_add_addr(o, "module", u[i].module);
-            ds_json_add_str_or_null(o, "name", u[i].name);
-            cJSON_AddStringToObject(o, "file", u[i].path);
-            cJSON_AddBoolToObject(o, "accepted", u[i].accepted);
-            cJSON_AddStringToObject(o, "detail", u[i].detail);
-            cJSON_AddItemToArray(a, o);
-        }
-        cJSON_AddItemToObject(res, "module_path", a);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!i)
-            printf("\n--module-path:\n");
-        printf("  %s module %016llx %s <- %s (%s)\n",
-               u[i].accepted  ? "named  "
-               : u[i].path[0] ? "REFUSED"
-                              : "no file",
-               (unsigned long long)u[i].module, u[i].name[0] ? u[i].name : "?",
-               u[i].path[0] ? u[i].path : "-", u[i].detail);
-    }
-}
-
-void *ds_cli_clr_progress_new(ds_cli *cli)
+static void *progress_new(ds_cli *cli, bool force)
 {
     progress_ctx *p = calloc(1, sizeof *p);
     if (p) {
         clock_gettime(CLOCK_MONOTONIC, &p->t0);
         p->quiet = cli->quiet;
-        p->enabled = isatty(STDERR_FILENO) == 1;
+        p->enabled = force || isatty(STDERR_FILENO) == 1;
     }
     return p;
-}
-
-void ds_cli_clr_progress_cb(void *ctx, uint64_t done, uint64_t total)
-{
-    if (ctx)
-        progress_cb(ctx, done, total);
-}
-
-/* Opens the dump and the managed heap. Returns -1 on success, else the exit code (reported). */
-int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
-                    ds_status *st, ds_clr_heap *h)
-{
-    int rc;
-    if (!ds_cli_open(cli, path, d, st, &rc))
-        return rc;
-    ds_status hs = ds_clr_heap_open(*d, opt, h, &(*d)->diags);
-    if (hs == DS_OK || (hs == DS_E_PARTIAL && h->nsegs)) {
-        if (hs == DS_E_PARTIAL)
-            *st = DS_E_PARTIAL;
-        return -1;
-    }
-    const char *why = h->rt.reason[0] ? h->rt.reason : ds_status_str(hs);
-    ds_diag_add(&(*d)->diags, DS_SEV_ERROR, "CLR", 0, 0, "managed heap not readable: %s", why);
-    /* the exit code says why: 5 (no CLR / unsupported runtime), 6 (damaged), ... */
-    ds_status est = hs == DS_E_PARTIAL ? DS_E_PARTIAL : hs;
-    cJSON *res = NULL;
-    if (cli->json) {
-        res = cJSON_CreateObject();
-        cJSON_AddItemToObject(res, "runtime", ds_clr_runtime_json(&h->rt));
-    } else if (h->rt.kind != DS_CLR_NONE) {
-        ds_clr_runtime_text(stdout, &h->rt);
-    }
-    ds_clr_heap_close(h);
-    return ds_cli_finish(cli, *d, est, res);
 }
 
 typedef struct filt {
@@ -244,89 +170,86 @@ static int filt_cb(void *ctx, const ds_clr_object *o)
     return 0;
 }
 
+/* The options of dumpheap besides --runtime-dir / --module-path. */
+typedef struct dh_opts {
+    filt *fl;
+    bool stat, force_progress;
+    uint64_t top, max_distinct;
+} dh_opts;
+
+static int dh_opt(ds_cli *cli, int argc, char **argv, int *i, void *ctx, int *rc)
+{
+    dh_opts *o = ctx;
+    filt *fl = o->fl;
+    const char *a = argv[*i];
+    if (!strcmp(a, "-stat"))
+        o->stat = true;
+    else if (!strcmp(a, "--strings"))
+        fl->strings = true;
+    else if (!strcmp(a, "--progress"))
+        o->force_progress = true;
+    else if (strcmp(a, "-type") && strcmp(a, "-mt") && strcmp(a, "-min") && strcmp(a, "-max") &&
+             strcmp(a, "--top") && strcmp(a, "--max-distinct"))
+        return 0;
+    else if (*i + 1 >= argc) {
+        *rc = ds_cli_usage_error(cli, "option '%s' needs a value", a);
+        return -1;
+    } else if (!strcmp(a, "--top") || !strcmp(a, "--max-distinct")) {
+        const char *v = argv[++*i];
+        char *end;
+        uint64_t n = strtoull(v, &end, 10);
+        if (!*v || *v == '-' || *end || (a[2] == 'm' && (n == 0 || n > 100000000))) {
+            *rc = ds_cli_usage_error(cli, "'%s' is not a valid count for %s", v, a);
+            return -1;
+        }
+        *(a[2] == 't' ? &o->top : &o->max_distinct) = n;
+    } else if (!strcmp(a, "-type"))
+        fl->type = argv[++*i];
+    else if (!strcmp(a, "-mt")) {
+        const char *v = argv[++*i];
+        char *end;
+        fl->mt = strtoull(v, &end, 16);
+        if (!*v || *end) {
+            *rc = ds_cli_usage_error(cli, "'%s' is not a hex MethodTable", v);
+            return -1;
+        }
+        fl->has_mt = true;
+    } else { /* -min, -max */
+        uint64_t n;
+        const char *v = argv[++*i];
+        if (!ds_cli_parse_size(v, &n)) {
+            *rc = ds_cli_usage_error(cli, "'%s' is not a size", v);
+            return -1;
+        }
+        *(a[2] == 'i' ? &fl->min : &fl->max) = n;
+    }
+    return 1;
+}
+
 int cmd_dumpheap(ds_cli *cli, int argc, char **argv)
 {
-    const char *path = NULL;
-    bool opts = true, stat = false, force_progress = false;
-    uint64_t top = 20, max_distinct = DS_CLR_STRINGS_MAX_DISTINCT;
     filt fl;
     memset(&fl, 0, sizeof fl);
-    ds_clr_options copt = {0};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool val =
-            opts && (!strcmp(a, "-type") || !strcmp(a, "-mt") || !strcmp(a, "-min") ||
-                     !strcmp(a, "-max") || !strcmp(a, "--top") || !strcmp(a, "--max-distinct"));
-        if (val && i + 1 >= argc)
-            return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-        if (opts && !strcmp(a, "--"))
-            opts = false;
-        else if (opts && !strcmp(a, "-stat"))
-            stat = true;
-        else if (opts && !strcmp(a, "--strings"))
-            fl.strings = true;
-        else if (opts && !strcmp(a, "--runtime-dir")) {
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            copt.runtime_dir = argv[++i];
-        } else if (opts && !strcmp(a, "--module-path")) {
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            copt.module_path = argv[++i];
-        } else if (opts && !strcmp(a, "--progress"))
-            force_progress = true;
-        else if (val && (!strcmp(a, "--top") || !strcmp(a, "--max-distinct"))) {
-            const char *v = argv[++i];
-            char *end;
-            uint64_t n = strtoull(v, &end, 10);
-            if (!*v || *v == '-' || *end || (a[2] == 'm' && (n == 0 || n > 100000000)))
-                return ds_cli_usage_error(cli, "'%s' is not a valid count for %s", v, a);
-            *(a[2] == 't' ? &top : &max_distinct) = n;
-        } else if (val && !strcmp(a, "-type"))
-            fl.type = argv[++i];
-        else if (val && !strcmp(a, "-mt")) {
-            const char *v = argv[++i];
-            char *end;
-            fl.mt = strtoull(v, &end, 16);
-            if (!*v || *end)
-                return ds_cli_usage_error(cli, "'%s' is not a hex MethodTable", v);
-            fl.has_mt = true;
-        } else if (val && (!strcmp(a, "-min") || !strcmp(a, "-max"))) {
-            uint64_t n;
-            if (!ds_cli_parse_size(argv[i + 1], &n))
-                return ds_cli_usage_error(cli, "'%s' is not a size", argv[i + 1]);
-            *(a[2] == 'i' ? &fl.min : &fl.max) = n;
-            i++;
-        } else if (opts && a[0] == '-' && a[1])
-            return ds_cli_usage_error(cli, "unknown option '%s'", a);
-        else if (path)
-            return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
-        else
-            path = a;
-    }
-    if (!path)
-        return ds_cli_usage_error(cli, "no dump file given");
+    dh_opts o = {.fl = &fl, .top = 20, .max_distinct = DS_CLR_STRINGS_MAX_DISTINCT};
     ds_dump *d;
     ds_status st;
     ds_clr_heap h;
-    int rc = ds_cli_clr_open(cli, path, &copt, &d, &st, &h);
+    int rc = ds_cli_open_clr(cli, argc, argv, true, dh_opt, &o, &d, &st, &h);
     if (rc >= 0)
         return rc;
+    bool stat = o.stat;
     fl.h = &h;
     fl.list = !stat && !fl.strings;
-    fl.str.max_distinct = (size_t)max_distinct;
-    void *prog = ds_cli_clr_progress_new(cli);
-    if (prog && force_progress)
-        ((progress_ctx *)prog)->enabled = true;
+    fl.str.max_distinct = (size_t)o.max_distinct;
+    void *prog = progress_new(cli, o.force_progress);
     ds_clr_walk_stats ws;
-    ds_status wst =
-        ds_clr_heap_walk(&h, filt_cb, &fl, ds_cli_clr_progress_cb, prog, &ws, &d->diags);
+    ds_status wst = ds_clr_heap_walk(&h, filt_cb, &fl, progress_cb, prog, &ws, &d->diags);
     free(prog);
     if (!fl.oom && !flush_run(&fl))
         fl.oom = true;
     ds_clr_stats_finish(&fl.stats, &h);
     if (fl.strings)
-        ds_clr_strings_finish(&fl.str, &h, (size_t)top);
+        ds_clr_strings_finish(&fl.str, &h, (size_t)o.top);
     if (wst != DS_OK && st == DS_OK)
         st = DS_E_PARTIAL;
     cJSON *res = NULL;

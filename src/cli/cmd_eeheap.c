@@ -18,37 +18,19 @@ const char cmd_eeheap_usage[] =
     "-gc is the default and the only part implemented (the loader heaps are not read).\n"
     "See docs/commands/eeheap.md.\n";
 
-int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
-                    ds_status *st, ds_clr_heap *h);
+/* -gc is the default (and the only part implemented) */
+static int gc_opt(ds_cli *cli, int argc, char **argv, int *i, void *ctx, int *rc)
+{
+    (void)cli, (void)argc, (void)ctx, (void)rc;
+    return !strcmp(argv[*i], "-gc");
+}
 
 int cmd_eeheap(ds_cli *cli, int argc, char **argv)
 {
-    const char *path = NULL;
-    ds_clr_options copt = {0};
-    bool opts = true;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (opts && !strcmp(a, "--"))
-            opts = false;
-        else if (opts && !strcmp(a, "-gc"))
-            continue;
-        else if (opts && !strcmp(a, "--runtime-dir")) {
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            copt.runtime_dir = argv[++i];
-        } else if (opts && a[0] == '-' && a[1])
-            return ds_cli_usage_error(cli, "unknown option '%s'", a);
-        else if (path)
-            return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
-        else
-            path = a;
-    }
-    if (!path)
-        return ds_cli_usage_error(cli, "no dump file given");
     ds_dump *d;
     ds_status st;
     ds_clr_heap h;
-    int rc = ds_cli_clr_open(cli, path, &copt, &d, &st, &h);
+    int rc = ds_cli_open_clr(cli, argc, argv, false, gc_opt, NULL, &d, &st, &h);
     if (rc >= 0)
         return rc;
     cJSON *res = NULL;

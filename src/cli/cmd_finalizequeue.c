@@ -30,42 +30,22 @@ const char cmd_fq_usage[] = "usage: dumpsleuth fq [-stat] [--runtime-dir DIR] [-
 const char cmd_frq_usage[] = "usage: dumpsleuth frq [-stat] [--runtime-dir DIR] [--module-path P] "
                              "[--json] [-q] <dump>\n" FQ_USAGE_BODY;
 
-int ds_cli_clr_open(ds_cli *cli, const char *path, const ds_clr_options *opt, ds_dump **d,
-                    ds_status *st, ds_clr_heap *h);
-void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res);
+static int stat_opt(ds_cli *cli, int argc, char **argv, int *i, void *ctx, int *rc)
+{
+    (void)cli, (void)argc, (void)rc;
+    if (strcmp(argv[*i], "-stat"))
+        return 0;
+    *(bool *)ctx = true;
+    return 1;
+}
 
 static int run(ds_cli *cli, int argc, char **argv, bool ready_only)
 {
-    const char *path = NULL;
-    ds_clr_options copt = {0};
-    bool opts = true, stat = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (opts && !strcmp(a, "--"))
-            opts = false;
-        else if (opts && !strcmp(a, "-stat"))
-            stat = true;
-        else if (opts && !strcmp(a, "--runtime-dir")) {
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            copt.runtime_dir = argv[++i];
-        } else if (opts && !strcmp(a, "--module-path")) {
-            if (i + 1 >= argc)
-                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
-            copt.module_path = argv[++i];
-        } else if (opts && a[0] == '-' && a[1])
-            return ds_cli_usage_error(cli, "unknown option '%s'", a);
-        else if (path)
-            return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
-        else
-            path = a;
-    }
-    if (!path)
-        return ds_cli_usage_error(cli, "no dump file given");
+    bool stat = false;
     ds_dump *d;
     ds_status st;
     ds_clr_heap h;
-    int rc = ds_cli_clr_open(cli, path, &copt, &d, &st, &h);
+    int rc = ds_cli_open_clr(cli, argc, argv, true, stat_opt, &stat, &d, &st, &h);
     if (rc >= 0)
         return rc;
     ds_clr_finq q;

@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "output/render.h"
+#include "output/render_clr.h"
 #include "output/termsafe.h"
 
 #ifndef DS_VERSION
@@ -294,6 +295,111 @@ int ds_cli_dump_arg(ds_cli *cli, int argc, char **argv, const char **path)
     if (!*path)
         return ds_cli_usage_error(cli, "no dump file given");
     return -1;
+}
+
+int ds_cli_clr_args(ds_cli *cli, int argc, char **argv, bool module_path, ds_clr_options *opt,
+                    ds_cli_clr_opt_fn own, void *ctx, const char **path)
+{
+    bool opts = true;
+    *path = NULL;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (opts && !strcmp(a, "--")) {
+            opts = false;
+            continue;
+        }
+        bool rtdir = !strcmp(a, "--runtime-dir");
+        if (opts && (rtdir || (module_path && !strcmp(a, "--module-path")))) {
+            if (i + 1 >= argc)
+                return ds_cli_usage_error(cli, "option '%s' needs a value", a);
+            *(rtdir ? &opt->runtime_dir : &opt->module_path) = argv[++i];
+            continue;
+        }
+        int rc = DS_EXIT_USAGE;
+        int k = opts && own ? own(cli, argc, argv, &i, ctx, &rc) : 0;
+        if (k < 0)
+            return rc;
+        if (k > 0)
+            continue;
+        if (opts && a[0] == '-' && a[1])
+            return ds_cli_usage_error(cli, "unknown option '%s'", a);
+        if (*path)
+            return ds_cli_usage_error(cli, "unexpected argument '%s'", a);
+        *path = a;
+    }
+    if (!*path)
+        return ds_cli_usage_error(cli, "no dump file given");
+    return -1;
+}
+
+int ds_cli_clr_refuse(ds_cli *cli, ds_dump *d, const ds_clr_runtime *rt, ds_status st,
+                      bool json_always)
+{
+    cJSON *res = NULL;
+    if (cli->json) {
+        res = cJSON_CreateObject();
+        if (json_always || rt->kind != DS_CLR_NONE)
+            cJSON_AddItemToObject(res, "runtime", ds_clr_runtime_json(rt));
+    } else if (rt->kind != DS_CLR_NONE) {
+        ds_clr_runtime_text(stdout, rt);
+    }
+    return ds_cli_finish(cli, d, st, res);
+}
+
+int ds_cli_open_clr(ds_cli *cli, int argc, char **argv, bool module_path, ds_cli_clr_opt_fn own,
+                    void *ctx, ds_dump **d, ds_status *st, ds_clr_heap *h)
+{
+    const char *path;
+    ds_clr_options opt = {0};
+    int rc = ds_cli_clr_args(cli, argc, argv, module_path, &opt, own, ctx, &path);
+    if (rc >= 0)
+        return rc;
+    if (!ds_cli_open(cli, path, d, st, &rc))
+        return rc;
+    ds_status hs = ds_clr_heap_open(*d, &opt, h, &(*d)->diags);
+    if (hs == DS_OK || (hs == DS_E_PARTIAL && h->nsegs)) {
+        if (hs == DS_E_PARTIAL)
+            *st = DS_E_PARTIAL;
+        return -1;
+    }
+    const char *why = h->rt.reason[0] ? h->rt.reason : ds_status_str(hs);
+    ds_diag_add(&(*d)->diags, DS_SEV_ERROR, "CLR", 0, 0, "managed heap not readable: %s", why);
+    /* the exit code says why: 5 (no CLR / unsupported runtime), 6 (damaged), ... */
+    rc = ds_cli_clr_refuse(cli, *d, &h->rt, hs, true);
+    ds_clr_heap_close(h);
+    return rc;
+}
+
+void ds_cli_clr_modpath_report(ds_cli *cli, const ds_clr_heap *h, cJSON *res)
+{
+    const ds_clr_modfile_use *u;
+    size_t n = ds_clr_module_path_uses(h, &u);
+    if (cli->json) {
+        if (!res)
+            return;
+        cJSON *a = cJSON_CreateArray();
+        for (size_t i = 0; i < n; i++) {
+            cJSON *o = cJSON_CreateObject();
+            ds_json_add_addr(o, "module", u[i].module);
+            ds_json_add_str_or_null(o, "name", u[i].name);
+            cJSON_AddStringToObject(o, "file", u[i].path);
+            cJSON_AddBoolToObject(o, "accepted", u[i].accepted);
+            cJSON_AddStringToObject(o, "detail", u[i].detail);
+            cJSON_AddItemToArray(a, o);
+        }
+        cJSON_AddItemToObject(res, "module_path", a);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!i)
+            printf("\n--module-path:\n");
+        printf("  %s module %016llx %s <- %s (%s)\n",
+               u[i].accepted  ? "named  "
+               : u[i].path[0] ? "REFUSED"
+                              : "no file",
+               (unsigned long long)u[i].module, u[i].name[0] ? u[i].name : "?",
+               u[i].path[0] ? u[i].path : "-", u[i].detail);
+    }
 }
 
 int main(int argc, char **argv)
