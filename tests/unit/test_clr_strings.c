@@ -12,37 +12,6 @@
 
 #include "dumpsleuth/clr.h"
 
-static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
-                                       "dotnet-2.0-x64.dmp",
-                                       "dotnet-2.2-x64.dmp",
-                                       "dotnet-2.1-x86.dmp",
-                                       "dotnet-2.0-linux-x64-svr.core",
-                                       "dotnet-2.2-x64-svr.dmp",
-                                       "dotnet-2.1-x86-svr.dmp",
-                                       "dotnet-3.0-x64.dmp",
-                                       "dotnet-3.1-x64.dmp",
-                                       "dotnet-3.1-x86.dmp",
-                                       "dotnet-3.1-linux-x64.core",
-                                       "dotnet-3.1-linux-x64-svr.core",
-                                       "dotnet-3.1-x64-svr.dmp"};
-#define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
-
-static uint64_t num(const cJSON *o, const char *key)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    assert_non_null(v);
-    assert_true(cJSON_IsNumber(v));
-    return (uint64_t)v->valuedouble;
-}
-
-static bool open_fixture(const char *name, ds_dump **d, ds_clr_heap *h, cJSON **truth)
-{
-    if (!dstest_open_fixture(name, d, truth))
-        return false;
-    assert_int_equal(ds_clr_heap_open(*d, NULL, h, &(*d)->diags), DS_OK);
-    return true;
-}
-
 static int add_cb(void *ctx, const ds_clr_object *o)
 {
     void **c = ctx;
@@ -68,112 +37,108 @@ static bool is_job(const char *t)
     return true;
 }
 
+static bool truth_strings_one(dstest_clr *c, void *ctx)
+{
+    (void)ctx;
+    ds_dump *d = c->d;
+    ds_clr_heap *h = &c->h;
+    const cJSON *truth = c->truth;
+    uint64_t P = dstest_json_num(truth, "pointer_size");
+    ds_clr_strings s;
+    memset(&s, 0, sizeof s);
+    walk(h, &s, &d->diags);
+    ds_clr_strings_finish(&s, h, 0);
+    assert_non_null(s.v);
+    assert_false(s.capped);
+    assert_int_equal(s.n, s.distinct);
+    assert_int_equal(s.unreadable, 0);
+
+    /* the JOB strings: 5,000 distinct values JOB-00000..JOB-04999, each once */
+    const cJSON *totals = cJSON_GetObjectItemCaseSensitive(truth, "totals");
+    uint64_t njobs = dstest_json_num(totals, "job_name_strings");
+    uint8_t *seen = calloc(njobs, 1);
+    assert_non_null(seen);
+    uint64_t jobs = 0, job_bytes_aligned = 0, sum = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        const ds_clr_string_stat *r = &s.v[i];
+        sum += r->count;
+        if (i)
+            assert_true(s.v[i - 1].total >= r->total);
+        if (!is_job(r->text))
+            continue;
+        unsigned long k = strtoul(r->text + 4, NULL, 10);
+        assert_true(k < njobs);
+        assert_int_equal(seen[k], 0);
+        seen[k] = 1;
+        if (r->count != 1)
+            fail_msg("%s: %s: count %" PRIu64 ", truth: one object", c->fx->name, r->text,
+                     r->count);
+        assert_int_equal(r->length, 9);
+        jobs++;
+        job_bytes_aligned += (r->total + P - 1) / P * P;
+    }
+    free(seen);
+    assert_int_equal(jobs, njobs);
+    assert_int_equal(sum + s.other_count + s.unreadable, s.strings);
+    /* the truth's String row is exactly the JOB strings: 5,000 x aligned size */
+    const cJSON *t;
+    uint64_t str_base = 0;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(truth, "types"))
+    {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(t, "name");
+        if (!strncmp(n->valuestring, "System.String", 13)) {
+            assert_int_equal(dstest_json_num(t, "count"), jobs);
+            assert_int_equal(dstest_json_num(t, "total_size"), job_bytes_aligned);
+            str_base = dstest_json_num(t, "base_size");
+        }
+    }
+
+    /* the three font names: shared (interned) literals, one String object each */
+    const cJSON *fn;
+    int fonts = 0;
+    cJSON_ArrayForEach(fn, cJSON_GetObjectItemCaseSensitive(truth, "font_names"))
+    {
+        size_t hits = 0;
+        for (size_t i = 0; i < s.n; i++)
+            if (s.v[i].text && !strcmp(s.v[i].text, fn->valuestring)) {
+                hits++;
+                assert_int_equal(s.v[i].count, 1);
+                assert_int_equal(s.v[i].length, strlen(fn->valuestring));
+                /* SOS's size: the truth's BaseSize + 2 per char, unaligned */
+                assert_int_equal(s.v[i].total, str_base + 2 * strlen(fn->valuestring));
+            }
+        assert_int_equal(hits, 1);
+        fonts++;
+    }
+    assert_int_equal(fonts, 3);
+    assert_true(str_base > 0);
+    ds_clr_strings_free(&s);
+
+    /* top-N and the cap on distinct values */
+    memset(&s, 0, sizeof s);
+    s.max_distinct = 100;
+    walk(h, &s, &d->diags);
+    assert_true(s.capped);
+    assert_int_equal(s.n, 100);
+    assert_true(s.other_count > 0);
+    uint64_t kept = 0;
+    for (size_t i = 0; i < s.n; i++)
+        kept += s.v[i].count;
+    assert_int_equal(kept + s.other_count + s.unreadable, s.strings);
+    ds_clr_strings_finish(&s, h, 7);
+    assert_int_equal(s.n, 7);
+    assert_int_equal(s.distinct, 100);
+    for (size_t i = 0; i < s.n; i++)
+        assert_non_null(s.v[i].text);
+    ds_clr_strings_free(&s);
+
+    return true;
+}
+
 static void test_truth_strings(void **state)
 {
     (void)state;
-    int done = 0;
-    for (size_t f = 0; f < NFIX; f++) {
-        ds_dump *d;
-        ds_clr_heap h;
-        cJSON *truth;
-        if (!open_fixture(FIXTURES[f], &d, &h, &truth))
-            continue;
-        done++;
-        uint64_t P = num(truth, "pointer_size");
-        ds_clr_strings s;
-        memset(&s, 0, sizeof s);
-        walk(&h, &s, &d->diags);
-        ds_clr_strings_finish(&s, &h, 0);
-        assert_non_null(s.v);
-        assert_false(s.capped);
-        assert_int_equal(s.n, s.distinct);
-        assert_int_equal(s.unreadable, 0);
-
-        /* the JOB strings: 5,000 distinct values JOB-00000..JOB-04999, each once */
-        const cJSON *totals = cJSON_GetObjectItemCaseSensitive(truth, "totals");
-        uint64_t njobs = num(totals, "job_name_strings");
-        uint8_t *seen = calloc(njobs, 1);
-        assert_non_null(seen);
-        uint64_t jobs = 0, job_bytes_aligned = 0, sum = 0;
-        for (size_t i = 0; i < s.n; i++) {
-            const ds_clr_string_stat *r = &s.v[i];
-            sum += r->count;
-            if (i)
-                assert_true(s.v[i - 1].total >= r->total);
-            if (!is_job(r->text))
-                continue;
-            unsigned long k = strtoul(r->text + 4, NULL, 10);
-            assert_true(k < njobs);
-            assert_int_equal(seen[k], 0);
-            seen[k] = 1;
-            if (r->count != 1)
-                fail_msg("%s: %s: count %" PRIu64 ", truth: one object", FIXTURES[f], r->text,
-                         r->count);
-            assert_int_equal(r->length, 9);
-            jobs++;
-            job_bytes_aligned += (r->total + P - 1) / P * P;
-        }
-        free(seen);
-        assert_int_equal(jobs, njobs);
-        assert_int_equal(sum + s.other_count + s.unreadable, s.strings);
-        /* the truth's String row is exactly the JOB strings: 5,000 x aligned size */
-        const cJSON *t;
-        uint64_t str_base = 0;
-        cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(truth, "types"))
-        {
-            const cJSON *n = cJSON_GetObjectItemCaseSensitive(t, "name");
-            if (!strncmp(n->valuestring, "System.String", 13)) {
-                assert_int_equal(num(t, "count"), jobs);
-                assert_int_equal(num(t, "total_size"), job_bytes_aligned);
-                str_base = num(t, "base_size");
-            }
-        }
-
-        /* the three font names: shared (interned) literals, one String object each */
-        const cJSON *fn;
-        int fonts = 0;
-        cJSON_ArrayForEach(fn, cJSON_GetObjectItemCaseSensitive(truth, "font_names"))
-        {
-            size_t hits = 0;
-            for (size_t i = 0; i < s.n; i++)
-                if (s.v[i].text && !strcmp(s.v[i].text, fn->valuestring)) {
-                    hits++;
-                    assert_int_equal(s.v[i].count, 1);
-                    assert_int_equal(s.v[i].length, strlen(fn->valuestring));
-                    /* SOS's size: the truth's BaseSize + 2 per char, unaligned */
-                    assert_int_equal(s.v[i].total, str_base + 2 * strlen(fn->valuestring));
-                }
-            assert_int_equal(hits, 1);
-            fonts++;
-        }
-        assert_int_equal(fonts, 3);
-        assert_true(str_base > 0);
-        ds_clr_strings_free(&s);
-
-        /* top-N and the cap on distinct values */
-        memset(&s, 0, sizeof s);
-        s.max_distinct = 100;
-        walk(&h, &s, &d->diags);
-        assert_true(s.capped);
-        assert_int_equal(s.n, 100);
-        assert_true(s.other_count > 0);
-        uint64_t kept = 0;
-        for (size_t i = 0; i < s.n; i++)
-            kept += s.v[i].count;
-        assert_int_equal(kept + s.other_count + s.unreadable, s.strings);
-        ds_clr_strings_finish(&s, &h, 7);
-        assert_int_equal(s.n, 7);
-        assert_int_equal(s.distinct, 100);
-        for (size_t i = 0; i < s.n; i++)
-            assert_non_null(s.v[i].text);
-        ds_clr_strings_free(&s);
-
-        cJSON_Delete(truth);
-        ds_clr_heap_close(&h);
-        ds_dump_close(d);
-    }
-    if (!done)
-        skip();
+    dstest_clr_each(DSTEST_CLR_HEAP, truth_strings_one, NULL);
 }
 
 static void test_utf16(void **state)

@@ -12,20 +12,6 @@
 #include "dumpsleuth/dump.h"
 #include "dumpsleuth/regions.h"
 
-static const char *const DOTNET[] = {"dotnet-2.0-x64.dmp",
-                                     "dotnet-2.2-x64.dmp",
-                                     "dotnet-2.1-x86.dmp",
-                                     "dotnet-2.0-linux-x64.core",
-                                     "dotnet-2.2-x64-svr.dmp",
-                                     "dotnet-2.1-x86-svr.dmp",
-                                     "dotnet-2.0-linux-x64-svr.core",
-                                     "dotnet-3.0-x64.dmp",
-                                     "dotnet-3.1-x64.dmp",
-                                     "dotnet-3.1-x86.dmp",
-                                     "dotnet-3.1-linux-x64.core",
-                                     "dotnet-3.1-linux-x64-svr.core",
-                                     "dotnet-3.1-x64-svr.dmp"};
-
 static uint64_t usage_size(const ds_region_summary *s, ds_usage u)
 {
     uint64_t n = 0;
@@ -50,21 +36,6 @@ static const ds_class_region *at(const ds_region_map *m, uint64_t va)
     return NULL;
 }
 
-static ds_dump *open_fixture(const char *name)
-{
-    const char *p = dstest_fixture(name);
-    if (!p)
-        return NULL;
-    FILE *f = fopen(p, "rb");
-    if (!f)
-        return NULL;
-    fclose(f);
-    ds_dump *d = NULL;
-    ds_status st = ds_dump_open(p, &d, NULL);
-    assert_true(st == DS_OK || st == DS_E_PARTIAL);
-    return d;
-}
-
 static void classify(ds_dump *d, bool clr, ds_region_map *m, ds_region_summary *s)
 {
     const ds_annotator fn[1] = {{ds_clr_annotate, NULL}};
@@ -73,66 +44,63 @@ static void classify(ds_dump *d, bool clr, ds_region_map *m, ds_region_summary *
 }
 
 /* GC committed / reserved == the segments of eeheap -gc; everything else unchanged. */
+static bool gc_split_one(dstest_clr *c, void *ctx)
+{
+    (void)ctx;
+    ds_dump *d = c->d;
+    ds_clr_heap h;
+    ds_status hs = ds_clr_heap_open(d, NULL, &h, NULL);
+    assert_true(hs == DS_OK || hs == DS_E_PARTIAL);
+    assert_true(h.nsegs >= 2);
+    uint64_t want_c = 0, want_r = 0;
+    for (size_t i = 0; i < h.nsegs; i++) {
+        want_c += h.segs[i].committed - h.segs[i].addr;
+        want_r += h.segs[i].reserved - h.segs[i].committed;
+    }
+    ds_clr_heap_close(&h);
+
+    ds_region_map m0, m1;
+    ds_region_summary s0, s1;
+    classify(d, false, &m0, &s0);
+    classify(d, true, &m1, &s1);
+    print_message("%s: GC committed %llu reserved %llu other %llu\n", c->fx->name,
+                  (unsigned long long)usage_size(&s1, DS_USE_GC_COMMITTED),
+                  (unsigned long long)usage_size(&s1, DS_USE_GC_RESERVED),
+                  (unsigned long long)usage_size(&s1, DS_USE_CLR_OTHER));
+    assert_int_equal(usage_size(&s1, DS_USE_GC_COMMITTED), want_c);
+    assert_int_equal(usage_size(&s1, DS_USE_GC_RESERVED), want_r);
+    assert_int_equal(usage_size(&s0, DS_USE_GC_COMMITTED), 0);
+    /* totals unchanged; the GC classes come out of <unknown> only */
+    assert_int_equal(s0.total, s1.total);
+    assert_int_equal(s0.busy, s1.busy);
+    for (int u = 0; u < DS_USE_COUNT; u++) {
+        if (u == DS_USE_UNKNOWN || u >= DS_USE_GC_COMMITTED)
+            continue;
+        assert_int_equal(usage_size(&s0, (ds_usage)u), usage_size(&s1, (ds_usage)u));
+    }
+    assert_int_equal(usage_size(&s0, DS_USE_UNKNOWN),
+                     usage_size(&s1, DS_USE_UNKNOWN) + usage_size(&s1, DS_USE_GC_COMMITTED) +
+                         usage_size(&s1, DS_USE_GC_RESERVED) + usage_size(&s1, DS_USE_CLR_OTHER));
+    for (int t = 0; t < 3; t++)
+        assert_int_equal(s0.state[t].size, s1.state[t].size);
+    ds_region_summary_free(&s0);
+    ds_region_summary_free(&s1);
+    ds_region_map_free(&m0);
+    ds_region_map_free(&m1);
+    return true;
+}
+
 static void test_gc_split(void **state)
 {
     (void)state;
-    int seen = 0;
-    for (size_t k = 0; k < sizeof DOTNET / sizeof DOTNET[0]; k++) {
-        ds_dump *d = open_fixture(DOTNET[k]);
-        if (!d)
-            continue;
-        seen++;
-        ds_clr_heap h;
-        ds_status hs = ds_clr_heap_open(d, NULL, &h, NULL);
-        assert_true(hs == DS_OK || hs == DS_E_PARTIAL);
-        assert_true(h.nsegs >= 2);
-        uint64_t want_c = 0, want_r = 0;
-        for (size_t i = 0; i < h.nsegs; i++) {
-            want_c += h.segs[i].committed - h.segs[i].addr;
-            want_r += h.segs[i].reserved - h.segs[i].committed;
-        }
-        ds_clr_heap_close(&h);
-
-        ds_region_map m0, m1;
-        ds_region_summary s0, s1;
-        classify(d, false, &m0, &s0);
-        classify(d, true, &m1, &s1);
-        print_message("%s: GC committed %llu reserved %llu other %llu\n", DOTNET[k],
-                      (unsigned long long)usage_size(&s1, DS_USE_GC_COMMITTED),
-                      (unsigned long long)usage_size(&s1, DS_USE_GC_RESERVED),
-                      (unsigned long long)usage_size(&s1, DS_USE_CLR_OTHER));
-        assert_int_equal(usage_size(&s1, DS_USE_GC_COMMITTED), want_c);
-        assert_int_equal(usage_size(&s1, DS_USE_GC_RESERVED), want_r);
-        assert_int_equal(usage_size(&s0, DS_USE_GC_COMMITTED), 0);
-        /* totals unchanged; the GC classes come out of <unknown> only */
-        assert_int_equal(s0.total, s1.total);
-        assert_int_equal(s0.busy, s1.busy);
-        for (int u = 0; u < DS_USE_COUNT; u++) {
-            if (u == DS_USE_UNKNOWN || u >= DS_USE_GC_COMMITTED)
-                continue;
-            assert_int_equal(usage_size(&s0, (ds_usage)u), usage_size(&s1, (ds_usage)u));
-        }
-        assert_int_equal(usage_size(&s0, DS_USE_UNKNOWN), usage_size(&s1, DS_USE_UNKNOWN) +
-                                                              usage_size(&s1, DS_USE_GC_COMMITTED) +
-                                                              usage_size(&s1, DS_USE_GC_RESERVED) +
-                                                              usage_size(&s1, DS_USE_CLR_OTHER));
-        for (int t = 0; t < 3; t++)
-            assert_int_equal(s0.state[t].size, s1.state[t].size);
-        ds_region_summary_free(&s0);
-        ds_region_summary_free(&s1);
-        ds_region_map_free(&m0);
-        ds_region_map_free(&m1);
-        ds_dump_close(d);
-    }
-    if (!seen)
-        skip();
+    dstest_clr_each(0, gc_split_one, NULL);
 }
 
 /* SOS's eeheap -gc segment, begin and allocated-1 addresses lie in GC heap (committed) regions. */
 static void test_sos_segments_linux(void **state)
 {
     (void)state;
-    ds_dump *d = open_fixture("dotnet-2.0-linux-x64.core");
+    ds_dump *d = dstest_open_dump("dotnet-2.0-linux-x64.core");
     if (!d)
         skip();
     char p[1024];
@@ -181,7 +149,7 @@ static void test_sos_segments_linux(void **state)
 static void test_native_unchanged(void **state)
 {
     (void)state;
-    ds_dump *d = open_fixture("native-x64.dmp");
+    ds_dump *d = dstest_open_dump("native-x64.dmp");
     if (!d)
         skip();
     size_t nd = ds_diags_count(&d->diags, DS_SEV_NOTE);

@@ -22,27 +22,11 @@
 static const char *g_dir;
 static char g_tmp[256];
 
-static const ds_module *coreclr(ds_dump *d)
-{
-    for (size_t i = 0; i < d->nmodules; i++)
-        if (d->modules[i].name && !strcmp(d->modules[i].name, "libcoreclr.so"))
-            return &d->modules[i];
-    return NULL;
-}
-
-static ds_dump *open_core(void)
-{
-    ds_dump *d = NULL;
-    ds_status st = ds_dump_open(dstest_fixture(FIXTURE), &d, NULL);
-    assert_true(st == DS_OK || st == DS_E_PARTIAL);
-    return d;
-}
-
 static void test_build_id_match(void **state)
 {
     (void)state;
-    ds_dump *d = open_core();
-    const ds_module *m = coreclr(d);
+    ds_dump *d = dstest_open_dump(FIXTURE);
+    const ds_module *m = dstest_module_named(d, "libcoreclr.so");
     assert_non_null(m);
     assert_int_equal(m->cv.kind, 3);
     ds_clr_symbols s;
@@ -84,7 +68,7 @@ static void heap_totals(ds_dump *d, const ds_clr_options *opt, ds_clr_runtime *r
 static void test_same_as_signature(void **state)
 {
     (void)state;
-    ds_dump *d = open_core();
+    ds_dump *d = dstest_open_dump(FIXTURE);
     ds_clr_runtime a, b;
     uint64_t ao, ab, at, bo, bb, bt;
     heap_totals(d, NULL, &a, &ao, &ab, &at);
@@ -111,21 +95,7 @@ static void test_same_as_signature(void **state)
 static void test_finalizer_from_symbols(void **state)
 {
     (void)state;
-    ds_dump *d = open_core();
-    ds_clr_options opt = {.runtime_dir = g_dir};
-    ds_clr_runtime rt;
-    ds_clr_symbols s;
-    assert_int_equal(ds_clr_runtime_find_sym(d, &opt, &rt, &s, &d->diags), DS_OK);
-    ds_clr_threads t;
-    assert_int_equal(ds_clr_threads_read(d, &rt, &t, &d->diags), DS_OK);
-    uint64_t by_rva = t.finalizer;
-    assert_int_not_equal(by_rva, 0);
-    ds_clr_threads_use_symbols(d, &rt, &s, &t, &d->diags);
-    assert_int_equal(t.finalizer, by_rva);
-    assert_non_null(strstr(t.finalizer_source, "--runtime-dir"));
-    assert_int_equal(ds_diags_count(&d->diags, DS_SEV_WARNING), 0);
-    ds_clr_threads_free(&t);
-    ds_dump_close(d);
+    dstest_clr_symbol_finalizer(FIXTURE, g_dir);
 }
 
 static bool copy_to(const char *src, const char *dst, size_t keep, long patch_off,
@@ -139,10 +109,7 @@ static bool copy_to(const char *src, const char *dst, size_t keep, long patch_of
         n = keep;
     if (patch && patch_off >= 0 && (size_t)patch_off + patch_len <= n)
         memcpy(b + patch_off, patch, patch_len);
-    FILE *f = fopen(dst, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(b, 1, n, f), n);
-    fclose(f);
+    dstest_write_file(dst, b, n);
     free(b);
     return true;
 }
@@ -154,10 +121,12 @@ static void test_mismatch_refused(void **state)
     snprintf(lib, sizeof lib, "%s/libcoreclr.so", g_tmp);
     if (!copy_to("/lib/x86_64-linux-gnu/libc.so.6", lib, 0, -1, NULL, 0))
         skip();
-    ds_dump *d = open_core();
+    ds_dump *d = dstest_open_dump(FIXTURE);
     ds_clr_symbols s;
     ds_diags diags = {0};
-    assert_int_equal(ds_clr_symbols_load(g_tmp, coreclr(d), &s, &diags), DS_E_UNSUPPORTED);
+    assert_int_equal(
+        ds_clr_symbols_load(g_tmp, dstest_module_named(d, "libcoreclr.so"), &s, &diags),
+        DS_E_UNSUPPORTED);
     assert_false(s.loaded);
     assert_non_null(strstr(s.message, "does not match"));
     ds_diags_free(&diags);
@@ -180,8 +149,8 @@ static void test_damaged_refused(void **state)
     struct stat sb;
     assert_int_equal(stat(src, &sb), 0);
     size_t full = (size_t)sb.st_size;
-    ds_dump *d = open_core();
-    const ds_module *m = coreclr(d);
+    ds_dump *d = dstest_open_dump(FIXTURE);
+    const ds_module *m = dstest_module_named(d, "libcoreclr.so");
     static const uint8_t ff[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f};
     static const uint8_t big16[2] = {0xff, 0xff};
     static const uint8_t one[1] = {1};
@@ -238,10 +207,7 @@ static void test_damaged_refused(void **state)
             else
                 memcpy(sh + 40, ff, 4); /* sh_link */
         }
-        FILE *f = fopen(lib, "wb");
-        assert_non_null(f);
-        assert_int_equal(fwrite(c, 1, n, f), n);
-        fclose(f);
+        dstest_write_file(lib, c, n);
         free(c);
         ds_clr_symbols s;
         ds_diags diags = {0};
@@ -257,14 +223,7 @@ static void test_damaged_refused(void **state)
 
 int main(void)
 {
-    const char *env = getenv("DS_CORECLR_2_0_LINUX_DIR");
-    g_dir = env && *env ? env : CACHE_DIR;
-    char probe[512];
-    snprintf(probe, sizeof probe, "%s/libcoreclr.so", g_dir);
-    if (access(probe, R_OK) != 0) {
-        fprintf(stderr, "skipped: no %s (set DS_CORECLR_2_0_LINUX_DIR)\n", probe);
-        return DSTEST_SKIP;
-    }
+    g_dir = dstest_require_coreclr("DS_CORECLR_2_0_LINUX_DIR", CACHE_DIR);
     dstest_require_fixture(FIXTURE);
     snprintf(g_tmp, sizeof g_tmp, "/tmp/ds_clr_symbols.XXXXXX");
     if (!mkdtemp(g_tmp))

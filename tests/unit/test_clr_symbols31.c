@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dumpsleuth/clr.h"
 
@@ -20,27 +19,11 @@
 
 static const char *g_dir;
 
-static const ds_module *coreclr(ds_dump *d)
-{
-    for (size_t i = 0; i < d->nmodules; i++)
-        if (d->modules[i].name && !strcmp(d->modules[i].name, "libcoreclr.so"))
-            return &d->modules[i];
-    return NULL;
-}
-
-static ds_dump *open_core(void)
-{
-    ds_dump *d = NULL;
-    ds_status st = ds_dump_open(dstest_fixture(FIXTURE), &d, NULL);
-    assert_true(st == DS_OK || st == DS_E_PARTIAL);
-    return d;
-}
-
 static void test_symbols_and_scan_agree(void **state)
 {
     (void)state;
-    ds_dump *d = open_core();
-    const ds_module *m = coreclr(d);
+    ds_dump *d = dstest_open_dump(FIXTURE);
+    const ds_module *m = dstest_module_named(d, "libcoreclr.so");
     assert_non_null(m);
     ds_clr_symbols s;
     ds_diags diags = {0};
@@ -82,33 +65,12 @@ static void test_symbols_and_scan_agree(void **state)
 static void test_symbol_route(void **state)
 {
     (void)state;
-    ds_dump *d = open_core();
-    ds_clr_options opt = {.runtime_dir = g_dir};
-    ds_clr_runtime rt;
-    ds_clr_symbols s;
-    assert_int_equal(ds_clr_runtime_find_sym(d, &opt, &rt, &s, &d->diags), DS_OK);
-    assert_int_equal((int)rt.route, DS_CLR_ROUTE_SYMBOLS);
-    ds_clr_threads t;
-    assert_int_equal(ds_clr_threads_read(d, &rt, &t, &d->diags), DS_OK);
-    uint64_t by_rva = t.finalizer;
-    ds_clr_threads_use_symbols(d, &rt, &s, &t, &d->diags);
-    assert_int_equal(t.finalizer, by_rva);
-    assert_non_null(strstr(t.finalizer_source, "--runtime-dir"));
-    assert_int_equal(ds_diags_count(&d->diags, DS_SEV_WARNING), 0);
-    ds_clr_threads_free(&t);
-    ds_dump_close(d);
+    dstest_clr_symbol_finalizer(FIXTURE, g_dir);
 }
 
 int main(void)
 {
-    const char *env = getenv("DS_CORECLR_3_1_LINUX_DIR");
-    g_dir = env && *env ? env : CACHE_DIR;
-    char probe[512];
-    snprintf(probe, sizeof probe, "%s/libcoreclr.so", g_dir);
-    if (access(probe, R_OK) != 0) {
-        fprintf(stderr, "skipped: no %s (set DS_CORECLR_3_1_LINUX_DIR)\n", probe);
-        return DSTEST_SKIP;
-    }
+    g_dir = dstest_require_coreclr("DS_CORECLR_3_1_LINUX_DIR", CACHE_DIR);
     dstest_require_fixture(FIXTURE);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_symbols_and_scan_agree),

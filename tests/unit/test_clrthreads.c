@@ -13,41 +13,6 @@
 
 #include "dumpsleuth/clr.h"
 
-static const char *const FIXTURES[] = {"dotnet-2.0-linux-x64.core",
-                                       "dotnet-2.0-x64.dmp",
-                                       "dotnet-2.2-x64.dmp",
-                                       "dotnet-2.1-x86.dmp",
-                                       "dotnet-2.0-linux-x64-svr.core",
-                                       "dotnet-2.2-x64-svr.dmp",
-                                       "dotnet-2.1-x86-svr.dmp",
-                                       "dotnet-3.0-x64.dmp",
-                                       "dotnet-3.1-x64.dmp",
-                                       "dotnet-3.1-x86.dmp",
-                                       "dotnet-3.1-linux-x64.core",
-                                       "dotnet-3.1-linux-x64-svr.core",
-                                       "dotnet-3.1-x64-svr.dmp"};
-#define NFIX (sizeof FIXTURES / sizeof FIXTURES[0])
-
-static bool open_fixture(const char *name, ds_dump **d, ds_clr_runtime *rt, ds_clr_threads *t,
-                         cJSON **truth)
-{
-    const char *path = dstest_fixture(name);
-    if (!path)
-        return false;
-    char tname[256];
-    snprintf(tname, sizeof tname, "%.*s.truth.json", (int)(strrchr(name, '.') - name), name);
-    const char *tpath = dstest_fixture(tname);
-    if (!tpath)
-        return false;
-    if (truth)
-        *truth = dstest_load_json(tpath);
-    ds_status st = ds_dump_open(path, d, NULL);
-    assert_true(st == DS_OK || st == DS_E_PARTIAL);
-    assert_int_equal(ds_clr_runtime_find(*d, NULL, rt, &(*d)->diags), DS_OK);
-    assert_int_equal(ds_clr_threads_read(*d, rt, t, &(*d)->diags), DS_OK);
-    return true;
-}
-
 static const ds_clr_thread *by_managed_id(const ds_clr_threads *t, uint32_t id)
 {
     for (size_t i = 0; i < t->n; i++)
@@ -56,55 +21,49 @@ static const ds_clr_thread *by_managed_id(const ds_clr_threads *t, uint32_t id)
     return NULL;
 }
 
+static bool truth_threads_one(dstest_clr *c, void *ctx)
+{
+    (void)ctx;
+    ds_dump *d = c->d;
+    const ds_clr_threads *t = &c->t;
+    const cJSON *truth = c->truth;
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(truth, "threads");
+    assert_non_null(th);
+    static const char *const roles[] = {"main", "finalizer", "spooler"};
+    for (size_t r = 0; r < 3; r++) {
+        const cJSON *o = cJSON_GetObjectItemCaseSensitive(th, roles[r]);
+        assert_non_null(o);
+        uint32_t mid =
+            (uint32_t)cJSON_GetObjectItemCaseSensitive(o, "managed_thread_id")->valuedouble;
+        uint32_t osid = (uint32_t)cJSON_GetObjectItemCaseSensitive(o, "os_thread_id")->valuedouble;
+        const ds_clr_thread *x = by_managed_id(t, mid);
+        if (!x)
+            fail_msg("%s: no managed thread %u (%s)", c->fx->name, mid, roles[r]);
+        assert_int_equal(x->os_id, osid);
+        assert_true(x->dbg_index >= 0);
+        assert_int_equal(d->threads[x->dbg_index].tid, osid);
+        assert_int_equal(x->finalizer, r == 1);
+    }
+    const ds_clr_thread *fin = ds_clr_threads_finalizer(t);
+    assert_non_null(fin);
+    const cJSON *fo = cJSON_GetObjectItemCaseSensitive(th, "finalizer");
+    assert_int_equal(
+        fin->managed_id,
+        (uint32_t)cJSON_GetObjectItemCaseSensitive(fo, "managed_thread_id")->valuedouble);
+    /* exactly one finalizer; the count agrees with the list */
+    size_t nf = 0;
+    for (size_t i = 0; i < t->n; i++)
+        nf += t->v[i].finalizer;
+    assert_int_equal(nf, 1);
+    assert_int_equal((size_t)t->thread_count, t->n);
+    assert_false(t->truncated);
+    return true;
+}
+
 static void test_truth_threads(void **state)
 {
     (void)state;
-    int ran = 0;
-    for (size_t f = 0; f < NFIX; f++) {
-        ds_dump *d;
-        ds_clr_runtime rt;
-        ds_clr_threads t;
-        cJSON *truth;
-        if (!open_fixture(FIXTURES[f], &d, &rt, &t, &truth))
-            continue;
-        ran++;
-        const cJSON *th = cJSON_GetObjectItemCaseSensitive(truth, "threads");
-        assert_non_null(th);
-        static const char *const roles[] = {"main", "finalizer", "spooler"};
-        for (size_t r = 0; r < 3; r++) {
-            const cJSON *o = cJSON_GetObjectItemCaseSensitive(th, roles[r]);
-            assert_non_null(o);
-            uint32_t mid =
-                (uint32_t)cJSON_GetObjectItemCaseSensitive(o, "managed_thread_id")->valuedouble;
-            uint32_t osid =
-                (uint32_t)cJSON_GetObjectItemCaseSensitive(o, "os_thread_id")->valuedouble;
-            const ds_clr_thread *x = by_managed_id(&t, mid);
-            if (!x)
-                fail_msg("%s: no managed thread %u (%s)", FIXTURES[f], mid, roles[r]);
-            assert_int_equal(x->os_id, osid);
-            assert_true(x->dbg_index >= 0);
-            assert_int_equal(d->threads[x->dbg_index].tid, osid);
-            assert_int_equal(x->finalizer, r == 1);
-        }
-        const ds_clr_thread *fin = ds_clr_threads_finalizer(&t);
-        assert_non_null(fin);
-        const cJSON *fo = cJSON_GetObjectItemCaseSensitive(th, "finalizer");
-        assert_int_equal(
-            fin->managed_id,
-            (uint32_t)cJSON_GetObjectItemCaseSensitive(fo, "managed_thread_id")->valuedouble);
-        /* exactly one finalizer; the count agrees with the list */
-        size_t nf = 0;
-        for (size_t i = 0; i < t.n; i++)
-            nf += t.v[i].finalizer;
-        assert_int_equal(nf, 1);
-        assert_int_equal((size_t)t.thread_count, t.n);
-        assert_false(t.truncated);
-        ds_clr_threads_free(&t);
-        cJSON_Delete(truth);
-        ds_dump_close(d);
-    }
-    if (!ran)
-        skip();
+    dstest_clr_each(DSTEST_CLR_THREADS, truth_threads_one, NULL);
 }
 
 /* Allocation contexts (builds whose m_alloc_context offset is in the layout): every non-empty
@@ -114,81 +73,54 @@ static void test_truth_threads(void **state)
  * that heap's alloc_allocated, the GC's own rule (gc.cpp adjust_limit_clr: alloc_limit = start +
  * limit_size - aligned_min_obj_size). Independent of our offsets: both numbers come from the GC
  * (GcDacVars alloc_allocated, or the gc_heap) and the Thread. */
+static bool alloc_context_one(dstest_clr *c, void *ctx)
+{
+    (void)ctx;
+    const ds_clr_threads *t = &c->t;
+    const ds_clr_heap *h = &c->h;
+    bool any = false;
+    for (size_t i = 0; i < t->n; i++)
+        any |= t->v[i].has_alloc;
+    if (!any)
+        return false;
+    uint64_t min_obj = 3ull * h->ptr; /* already aligned to the pointer size */
+    uint32_t main_id = (uint32_t)cJSON_GetObjectItemCaseSensitive(
+                           cJSON_GetObjectItemCaseSensitive(
+                               cJSON_GetObjectItemCaseSensitive(c->truth, "threads"), "main"),
+                           "managed_thread_id")
+                           ->valuedouble;
+    size_t last = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const ds_clr_thread *x = &t->v[i];
+        assert_true(x->has_alloc);
+        if (!x->alloc_ptr && !x->alloc_limit)
+            continue;
+        const ds_clr_gcheap *g = NULL;
+        for (size_t hi = 0; hi < h->nheaps && !g; hi++)
+            for (size_t k = 0; k < h->nsegs; k++)
+                if (h->segs[k].addr == h->heaps[hi].ephemeral_segment &&
+                    h->segs[k].mem <= x->alloc_ptr && x->alloc_ptr <= x->alloc_limit &&
+                    x->alloc_limit <= h->heaps[hi].alloc_allocated)
+                    g = &h->heaps[hi];
+        if (!g)
+            fail_msg("%s: thread %u alloc context %llx:%llx in no heap's ephemeral "
+                     "segment [mem, alloc_allocated]",
+                     c->fx->name, x->managed_id, (unsigned long long)x->alloc_ptr,
+                     (unsigned long long)x->alloc_limit);
+        if (x->alloc_limit + min_obj == g->alloc_allocated) {
+            last++;
+            assert_int_equal(x->managed_id, main_id);
+        }
+    }
+    if (last != 1)
+        fail_msg("%s: %zu threads end at alloc_allocated", c->fx->name, last);
+    return true;
+}
+
 static void test_alloc_context(void **state)
 {
     (void)state;
-    int ran = 0;
-    for (size_t f = 0; f < NFIX; f++) {
-        ds_dump *d;
-        ds_clr_runtime rt;
-        ds_clr_threads t;
-        cJSON *truth;
-        if (!open_fixture(FIXTURES[f], &d, &rt, &t, &truth))
-            continue;
-        bool any = false;
-        for (size_t i = 0; i < t.n; i++)
-            any |= t.v[i].has_alloc;
-        if (any) {
-            ran++;
-            ds_clr_heap h;
-            assert_int_equal(ds_clr_heap_open(d, NULL, &h, &d->diags), DS_OK);
-            uint64_t min_obj = 3ull * h.ptr; /* already aligned to the pointer size */
-            uint32_t main_id = (uint32_t)cJSON_GetObjectItemCaseSensitive(
-                                   cJSON_GetObjectItemCaseSensitive(
-                                       cJSON_GetObjectItemCaseSensitive(truth, "threads"), "main"),
-                                   "managed_thread_id")
-                                   ->valuedouble;
-            size_t last = 0;
-            for (size_t i = 0; i < t.n; i++) {
-                const ds_clr_thread *x = &t.v[i];
-                assert_true(x->has_alloc);
-                if (!x->alloc_ptr && !x->alloc_limit)
-                    continue;
-                const ds_clr_gcheap *g = NULL;
-                for (size_t hi = 0; hi < h.nheaps && !g; hi++)
-                    for (size_t k = 0; k < h.nsegs; k++)
-                        if (h.segs[k].addr == h.heaps[hi].ephemeral_segment &&
-                            h.segs[k].mem <= x->alloc_ptr && x->alloc_ptr <= x->alloc_limit &&
-                            x->alloc_limit <= h.heaps[hi].alloc_allocated)
-                            g = &h.heaps[hi];
-                if (!g)
-                    fail_msg("%s: thread %u alloc context %llx:%llx in no heap's ephemeral "
-                             "segment [mem, alloc_allocated]",
-                             FIXTURES[f], x->managed_id, (unsigned long long)x->alloc_ptr,
-                             (unsigned long long)x->alloc_limit);
-                if (x->alloc_limit + min_obj == g->alloc_allocated) {
-                    last++;
-                    assert_int_equal(x->managed_id, main_id);
-                }
-            }
-            if (last != 1)
-                fail_msg("%s: %zu threads end at alloc_allocated", FIXTURES[f], last);
-            ds_clr_heap_close(&h);
-        }
-        ds_clr_threads_free(&t);
-        cJSON_Delete(truth);
-        ds_dump_close(d);
-    }
-    if (!ran)
-        skip();
-}
-
-static char *sos_text(void)
-{
-    const char *src = getenv("DS_SOURCE_DIR");
-    char p[4096];
-    if (!src)
-        return NULL;
-    snprintf(p, sizeof p, "%s/fixtures/data/dotnet-2.0-linux-x64.sos.txt", src);
-    size_t n;
-    uint8_t *b = dstest_read_file(p, &n);
-    if (!b)
-        return NULL;
-    char *s = malloc(n + 1);
-    memcpy(s, b, n);
-    s[n] = 0;
-    free(b);
-    return s;
+    dstest_clr_each(DSTEST_CLR_THREADS | DSTEST_CLR_HEAP, alloc_context_one, NULL);
 }
 
 static long sos_count(const char *s, const char *key)
@@ -203,23 +135,23 @@ static long sos_count(const char *s, const char *key)
 static void test_sos_clrthreads(void **state)
 {
     (void)state;
-    ds_dump *d;
-    ds_clr_runtime rt;
-    ds_clr_threads t;
-    char *sos = sos_text();
-    if (!sos || !open_fixture("dotnet-2.0-linux-x64.core", &d, &rt, &t, NULL)) {
+    dstest_clr c;
+    char *sos = dstest_source_text("fixtures/data/dotnet-2.0-linux-x64.sos.txt");
+    if (!sos || !dstest_clr_open(dstest_dotnet_named("dotnet-2.0-linux-x64.core"),
+                                 DSTEST_CLR_THREADS, &c)) {
         free(sos);
         skip();
         return;
     }
+    const ds_clr_threads *t = &c.t;
     const char *blk = strstr(sos, "(lldb) clrthreads");
     assert_non_null(blk);
     const char *end = strstr(blk + 1, "(lldb)");
-    assert_int_equal(sos_count(blk, "ThreadCount:"), t.thread_count);
-    assert_int_equal(sos_count(blk, "UnstartedThread:"), t.unstarted);
-    assert_int_equal(sos_count(blk, "BackgroundThread:"), t.background);
-    assert_int_equal(sos_count(blk, "PendingThread:"), t.pending);
-    assert_int_equal(sos_count(blk, "DeadThread:"), t.dead);
+    assert_int_equal(sos_count(blk, "ThreadCount:"), t->thread_count);
+    assert_int_equal(sos_count(blk, "UnstartedThread:"), t->unstarted);
+    assert_int_equal(sos_count(blk, "BackgroundThread:"), t->background);
+    assert_int_equal(sos_count(blk, "PendingThread:"), t->pending);
+    assert_int_equal(sos_count(blk, "DeadThread:"), t->dead);
     const char *p = strstr(blk, "Exception\n");
     assert_non_null(p);
     p = strchr(p, '\n') + 1;
@@ -231,7 +163,7 @@ static void test_sos_clrthreads(void **state)
         int n = sscanf(p, "%u %u %x %llx %x %15s %llx:%llx %llx %u %7s", &dbg, &id, &osid, &obj,
                        &st, mode, &ap, &al, &dom, &lock, apt);
         assert_int_equal(n, 11);
-        const ds_clr_thread *x = by_managed_id(&t, id);
+        const ds_clr_thread *x = by_managed_id(t, id);
         assert_non_null(x);
         assert_int_equal(x->os_id, osid);
         assert_int_equal(x->addr, obj);
@@ -249,9 +181,8 @@ static void test_sos_clrthreads(void **state)
         rows++;
         p = nl + 1;
     }
-    assert_int_equal(rows, t.n);
-    ds_clr_threads_free(&t);
-    ds_dump_close(d);
+    assert_int_equal(rows, t->n);
+    dstest_clr_close(&c);
     free(sos);
 }
 
@@ -259,16 +190,13 @@ static void test_sos_clrthreads(void **state)
 static void test_unverified_refused(void **state)
 {
     (void)state;
-    ds_dump *d;
     ds_clr_runtime rt;
     ds_clr_threads t;
-    const char *path = dstest_fixture("dotnet-2.0-x64.dmp");
-    if (!path) {
+    ds_dump *d = dstest_open_dump("dotnet-2.0-x64.dmp");
+    if (!d) {
         skip();
         return;
     }
-    ds_status st = ds_dump_open(path, &d, NULL);
-    assert_true(st == DS_OK || st == DS_E_PARTIAL);
     assert_int_equal(ds_clr_runtime_find(d, NULL, &rt, &d->diags), DS_OK);
     snprintf(rt.version, sizeof rt.version, "4.6.99999.0");
     ds_diags dg;

@@ -18,20 +18,9 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static char *write_temp(const uint8_t *b, size_t n)
-{
-    char *path = strdup("/tmp/ds-elfcore-XXXXXX");
-    assert_non_null(path);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, b, n), (ssize_t)n);
-    close(fd);
-    return path;
-}
-
 static ds_status open_bytes(const uint8_t *b, size_t n, ds_dump **d)
 {
-    char *path = write_temp(b, n);
+    char *path = dstest_write_temp("ds-elfcore", b, n);
     ds_diags dg;
     ds_diags_init(&dg);
     ds_status s = ds_dump_open(path, d, &dg);
@@ -58,74 +47,7 @@ static const ds_stream *find_stream(const ds_dump *d, const char *name, size_t n
     return NULL;
 }
 
-static const ds_module *module_named(const ds_dump *d, const char *name)
-{
-    for (size_t i = 0; i < d->nmodules; i++)
-        if (!strcmp(d->modules[i].name, name))
-            return &d->modules[i];
-    return NULL;
-}
-
 /* ------------------------------------------------------------------ synthetic core builder */
-
-typedef struct buf {
-    uint8_t *b;
-    size_t n, cap;
-} buf;
-
-static void reserve(buf *x, size_t n)
-{
-    if (x->n + n <= x->cap)
-        return;
-    size_t c = x->cap ? x->cap : 4096;
-    while (c < x->n + n)
-        c *= 2;
-    x->b = realloc(x->b, c);
-    assert_non_null(x->b);
-    memset(x->b + x->cap, 0, c - x->cap);
-    x->cap = c;
-}
-static void put(buf *x, const void *p, size_t n)
-{
-    reserve(x, n);
-    memcpy(x->b + x->n, p, n);
-    x->n += n;
-}
-static void put_le(buf *x, uint64_t v, unsigned size)
-{
-    uint8_t t[8];
-    for (unsigned i = 0; i < size; i++)
-        t[i] = (uint8_t)(v >> (8 * i));
-    put(x, t, size);
-}
-static void zeros(buf *x, size_t n)
-{
-    reserve(x, n);
-    memset(x->b + x->n, 0, n);
-    x->n += n;
-}
-static void align(buf *x, size_t a)
-{
-    while (x->n % a)
-        zeros(x, 1);
-}
-static void set_le(buf *x, size_t off, uint64_t v, unsigned size)
-{
-    for (unsigned i = 0; i < size; i++)
-        x->b[off + i] = (uint8_t)(v >> (8 * i));
-}
-
-static void note(buf *x, const char *owner, uint32_t type, const void *desc, uint32_t descsz)
-{
-    uint32_t namesz = (uint32_t)strlen(owner) + 1;
-    put_le(x, namesz, 4);
-    put_le(x, descsz, 4);
-    put_le(x, type, 4);
-    put(x, owner, namesz);
-    align(x, 4);
-    put(x, desc, descsz);
-    align(x, 4);
-}
 
 typedef struct sload {
     uint64_t vaddr, memsz, filesz;
@@ -157,7 +79,8 @@ typedef struct spec {
     size_t raw_notes_len;
 } spec;
 
-static void prstatus(buf *x, const spec *s, uint32_t tid, uint64_t pc, uint64_t sp, uint64_t fp)
+static void prstatus(dstest_buf *x, const spec *s, uint32_t tid, uint64_t pc, uint64_t sp,
+                     uint64_t fp)
 {
     bool is64 = !s->elf32;
     uint8_t d[512];
@@ -186,10 +109,10 @@ static void prstatus(buf *x, const spec *s, uint32_t tid, uint64_t pc, uint64_t 
             d[reg_off + (size_t)idx[k] * ps + b] = (uint8_t)(v[k] >> (8 * b));
     size = reg_off + nregs * ps + 4;
     size = (size + ps - 1) / ps * ps;
-    note(x, "CORE", 1, d, (uint32_t)size);
+    dstest_elf_note(x, "CORE", 1, d, (uint32_t)size);
 }
 
-static void gen_notes(buf *x, const spec *s)
+static void gen_notes(dstest_buf *x, const spec *s)
 {
     bool is64 = !s->elf32;
     unsigned ps = is64 ? 8 : 4;
@@ -201,7 +124,7 @@ static void gen_notes(buf *x, const spec *s)
         memcpy(si + 8, &s->si_code, 4);
         for (unsigned b = 0; b < ps; b++)
             si[(is64 ? 16 : 12) + b] = (uint8_t)(s->fault_addr >> (8 * b));
-        note(x, "CORE", 0x53494749, si, 128);
+        dstest_elf_note(x, "CORE", 0x53494749, si, 128);
     }
     uint8_t ps_info[136];
     memset(ps_info, 0, sizeof ps_info);
@@ -211,7 +134,7 @@ static void gen_notes(buf *x, const spec *s)
         memcpy(ps_info + 16, ids, sizeof ids);
         memcpy(ps_info + 40, "synthcore", 9);
         memcpy(ps_info + 56, "./synthcore -x   ", 17);
-        note(x, "CORE", 3, ps_info, 136);
+        dstest_elf_note(x, "CORE", 3, ps_info, 136);
     } else {
         uint16_t ug[2] = {1000, 1000};
         uint32_t ids[4] = {100, 1, 100, 100};
@@ -219,43 +142,43 @@ static void gen_notes(buf *x, const spec *s)
         memcpy(ps_info + 12, ids, 16);
         memcpy(ps_info + 28, "synthcore", 9);
         memcpy(ps_info + 44, "./synthcore", 11);
-        note(x, "CORE", 3, ps_info, 124);
+        dstest_elf_note(x, "CORE", 3, ps_info, 124);
     }
     prstatus(x, s, 101, 0x402000, 0x6ff000, 0);
-    buf a = {0};
-    put_le(&a, 6, ps); /* AT_PAGESZ */
-    put_le(&a, 4096, ps);
-    put_le(&a, 0, ps);
-    put_le(&a, 0, ps);
-    note(x, "CORE", 6, a.b, (uint32_t)a.n);
+    dstest_buf a = {0};
+    dstest_put_le(&a, 6, ps); /* AT_PAGESZ */
+    dstest_put_le(&a, 4096, ps);
+    dstest_put_le(&a, 0, ps);
+    dstest_put_le(&a, 0, ps);
+    dstest_elf_note(x, "CORE", 6, a.b, (uint32_t)a.n);
     free(a.b);
     if (s->nt_file_page) {
-        buf f = {0};
-        put_le(&f, s->nfiles, ps);
-        put_le(&f, s->nt_file_page, ps);
+        dstest_buf f = {0};
+        dstest_put_le(&f, s->nfiles, ps);
+        dstest_put_le(&f, s->nt_file_page, ps);
         for (size_t i = 0; i < s->nfiles; i++) {
-            put_le(&f, s->files[i].start, ps);
-            put_le(&f, s->files[i].end, ps);
-            put_le(&f, s->files[i].off, ps);
+            dstest_put_le(&f, s->files[i].start, ps);
+            dstest_put_le(&f, s->files[i].end, ps);
+            dstest_put_le(&f, s->files[i].off, ps);
         }
         for (size_t i = 0; i < s->nfiles; i++)
-            put(&f, s->files[i].path, strlen(s->files[i].path) + 1);
-        note(x, "CORE", 0x46494c45, f.b, (uint32_t)f.n);
+            dstest_put(&f, s->files[i].path, strlen(s->files[i].path) + 1);
+        dstest_elf_note(x, "CORE", 0x46494c45, f.b, (uint32_t)f.n);
         free(f.b);
     }
 }
 
 /* Builds an ET_CORE file: header, program headers, notes, then the PT_LOAD data. */
-static buf build(const spec *s)
+static dstest_buf build(const spec *s)
 {
-    buf x = {0};
+    dstest_buf x = {0};
     bool is64 = !s->elf32;
     unsigned ps = is64 ? 8 : 4;
     size_t ehsize = is64 ? 64 : 52, phent = is64 ? 56 : 32, shent = is64 ? 64 : 40;
     size_t nph = 1 + s->nloads + s->extra_empty_loads;
-    buf notes = {0};
+    dstest_buf notes = {0};
     if (s->raw_notes)
-        put(&notes, s->raw_notes, s->raw_notes_len);
+        dstest_put(&notes, s->raw_notes, s->raw_notes_len);
     else
         gen_notes(&notes, s);
     /* layout: ehdr, [shdr0], phdrs, notes, data */
@@ -264,31 +187,31 @@ static buf build(const spec *s)
     size_t notes_off = phoff + nph * phent;
     size_t data_off = (notes_off + notes.n + 4095) & ~(size_t)4095;
     /* e_ident */
-    put(&x,
-        "\x7f"
-        "ELF",
-        4);
-    put_le(&x, is64 ? 2 : 1, 1);
-    put_le(&x, 1, 1);
-    put_le(&x, 1, 1);
-    zeros(&x, 9);
-    put_le(&x, 4, 2); /* ET_CORE */
-    put_le(&x, s->machine ? s->machine : 62, 2);
-    put_le(&x, 1, 4);
-    put_le(&x, 0, ps);     /* entry */
-    put_le(&x, phoff, ps); /* phoff */
-    put_le(&x, shoff, ps); /* shoff */
-    put_le(&x, 0, 4);      /* flags */
-    put_le(&x, ehsize, 2); /* ehsize */
-    put_le(&x, phent, 2);  /* phentsize */
-    put_le(&x, s->xnum ? 0xffff : nph, 2);
-    put_le(&x, s->xnum ? shent : 0, 2);
-    put_le(&x, s->xnum ? 1 : 0, 2); /* shnum */
-    put_le(&x, 0, 2);
+    dstest_put(&x,
+               "\x7f"
+               "ELF",
+               4);
+    dstest_put_le(&x, is64 ? 2 : 1, 1);
+    dstest_put_le(&x, 1, 1);
+    dstest_put_le(&x, 1, 1);
+    dstest_zeros(&x, 9);
+    dstest_put_le(&x, 4, 2); /* ET_CORE */
+    dstest_put_le(&x, s->machine ? s->machine : 62, 2);
+    dstest_put_le(&x, 1, 4);
+    dstest_put_le(&x, 0, ps);     /* entry */
+    dstest_put_le(&x, phoff, ps); /* phoff */
+    dstest_put_le(&x, shoff, ps); /* shoff */
+    dstest_put_le(&x, 0, 4);      /* flags */
+    dstest_put_le(&x, ehsize, 2); /* ehsize */
+    dstest_put_le(&x, phent, 2);  /* phentsize */
+    dstest_put_le(&x, s->xnum ? 0xffff : nph, 2);
+    dstest_put_le(&x, s->xnum ? shent : 0, 2);
+    dstest_put_le(&x, s->xnum ? 1 : 0, 2); /* shnum */
+    dstest_put_le(&x, 0, 2);
     if (s->xnum) {
         size_t at = x.n;
-        zeros(&x, shent);
-        set_le(&x, at + (is64 ? 44 : 28), nph, 4); /* sh_info = real phnum */
+        dstest_zeros(&x, shent);
+        dstest_set_le(&x, at + (is64 ? 44 : 28), nph, 4); /* sh_info = real phnum */
     }
     assert_int_equal(x.n, phoff);
     uint64_t cur = data_off;
@@ -307,40 +230,40 @@ static buf build(const spec *s)
             type = 1, flags = 4, off = cur, filesz = 0, memsz = 0x1000;
             vaddr = 0x100000000ull + (uint64_t)(i - s->nloads) * 0x2000;
         }
-        put_le(&x, type, 4);
+        dstest_put_le(&x, type, 4);
         if (is64) {
-            put_le(&x, flags, 4);
-            put_le(&x, off, 8);
-            put_le(&x, vaddr, 8);
-            put_le(&x, 0, 8);
-            put_le(&x, filesz, 8);
-            put_le(&x, memsz, 8);
-            put_le(&x, type == 4 ? 4 : 0x1000, 8);
+            dstest_put_le(&x, flags, 4);
+            dstest_put_le(&x, off, 8);
+            dstest_put_le(&x, vaddr, 8);
+            dstest_put_le(&x, 0, 8);
+            dstest_put_le(&x, filesz, 8);
+            dstest_put_le(&x, memsz, 8);
+            dstest_put_le(&x, type == 4 ? 4 : 0x1000, 8);
         } else {
-            put_le(&x, off, 4);
-            put_le(&x, vaddr, 4);
-            put_le(&x, 0, 4);
-            put_le(&x, filesz, 4);
-            put_le(&x, memsz, 4);
-            put_le(&x, flags, 4);
-            put_le(&x, type == 4 ? 4 : 0x1000, 4);
+            dstest_put_le(&x, off, 4);
+            dstest_put_le(&x, vaddr, 4);
+            dstest_put_le(&x, 0, 4);
+            dstest_put_le(&x, filesz, 4);
+            dstest_put_le(&x, memsz, 4);
+            dstest_put_le(&x, flags, 4);
+            dstest_put_le(&x, type == 4 ? 4 : 0x1000, 4);
         }
     }
-    put(&x, notes.b, notes.n);
+    dstest_put(&x, notes.b, notes.n);
     free(notes.b);
-    zeros(&x, data_off - x.n);
+    dstest_zeros(&x, data_off - x.n);
     for (size_t i = 0; i < s->nloads; i++) {
         const sload *l = &s->loads[i];
         if (l->force_offset)
             continue;
         if (l->data) {
-            put(&x, l->data, l->filesz);
+            dstest_put(&x, l->data, l->filesz);
         } else {
             for (uint64_t k = 0; k < l->filesz; k += 16) {
                 char t[48];
                 snprintf(t, sizeof t, "L%02u@%012llx", (unsigned)(i % 100),
                          (unsigned long long)((l->vaddr + k) & 0xffffffffffffull));
-                put(&x, t, l->filesz - k < 16 ? l->filesz - k : 16);
+                dstest_put(&x, t, l->filesz - k < 16 ? l->filesz - k : 16);
             }
         }
     }
@@ -351,50 +274,50 @@ static buf build(const spec *s)
 static void make_image(uint8_t *img, size_t size, const uint8_t *bid, size_t bidlen)
 {
     memset(img, 0, size);
-    buf x = {0};
-    put(&x,
-        "\x7f"
-        "ELF",
-        4);
-    put_le(&x, 2, 1);
-    put_le(&x, 1, 1);
-    put_le(&x, 1, 1);
-    zeros(&x, 9);
-    put_le(&x, 3, 2); /* ET_DYN */
-    put_le(&x, 62, 2);
-    put_le(&x, 1, 4);
-    put_le(&x, 0, 8);
-    put_le(&x, 64, 8); /* phoff */
-    put_le(&x, 0, 8);
-    put_le(&x, 0, 4);
-    put_le(&x, 64, 2);
-    put_le(&x, 56, 2);
-    put_le(&x, 2, 2);
-    put_le(&x, 0, 2);
-    put_le(&x, 0, 2);
-    put_le(&x, 0, 2);
+    dstest_buf x = {0};
+    dstest_put(&x,
+               "\x7f"
+               "ELF",
+               4);
+    dstest_put_le(&x, 2, 1);
+    dstest_put_le(&x, 1, 1);
+    dstest_put_le(&x, 1, 1);
+    dstest_zeros(&x, 9);
+    dstest_put_le(&x, 3, 2); /* ET_DYN */
+    dstest_put_le(&x, 62, 2);
+    dstest_put_le(&x, 1, 4);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 64, 8); /* phoff */
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 0, 4);
+    dstest_put_le(&x, 64, 2);
+    dstest_put_le(&x, 56, 2);
+    dstest_put_le(&x, 2, 2);
+    dstest_put_le(&x, 0, 2);
+    dstest_put_le(&x, 0, 2);
+    dstest_put_le(&x, 0, 2);
     /* PT_LOAD offset 0 vaddr 0 */
-    put_le(&x, 1, 4);
-    put_le(&x, 5, 4);
-    put_le(&x, 0, 8);
-    put_le(&x, 0, 8);
-    put_le(&x, 0, 8);
-    put_le(&x, 0x1000, 8);
-    put_le(&x, 0x1000, 8);
-    put_le(&x, 0x1000, 8);
+    dstest_put_le(&x, 1, 4);
+    dstest_put_le(&x, 5, 4);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 0x1000, 8);
+    dstest_put_le(&x, 0x1000, 8);
+    dstest_put_le(&x, 0x1000, 8);
     /* PT_NOTE at 0x100 */
-    put_le(&x, 4, 4);
-    put_le(&x, 4, 4);
-    put_le(&x, 0x100, 8);
-    put_le(&x, 0x100, 8);
-    put_le(&x, 0x100, 8);
-    put_le(&x, 16 + bidlen, 8);
-    put_le(&x, 16 + bidlen, 8);
-    put_le(&x, 4, 8);
+    dstest_put_le(&x, 4, 4);
+    dstest_put_le(&x, 4, 4);
+    dstest_put_le(&x, 0x100, 8);
+    dstest_put_le(&x, 0x100, 8);
+    dstest_put_le(&x, 0x100, 8);
+    dstest_put_le(&x, 16 + bidlen, 8);
+    dstest_put_le(&x, 16 + bidlen, 8);
+    dstest_put_le(&x, 4, 8);
     memcpy(img, x.b, x.n);
     free(x.b);
-    buf n = {0};
-    note(&n, "GNU", 3, bid, (uint32_t)bidlen);
+    dstest_buf n = {0};
+    dstest_elf_note(&n, "GNU", 3, bid, (uint32_t)bidlen);
     memcpy(img + 0x100, n.b, n.n);
     free(n.b);
 }
@@ -511,11 +434,11 @@ static void check_against_truth(ds_dump *d, const truth *t)
     }
     assert_true(nm >= 10);
     /* modules and image regions */
-    const ds_module *exe = module_named(d, "linux_leak");
-    const ds_module *libc = module_named(d, "libc.so.6");
+    const ds_module *exe = dstest_module_named(d, "linux_leak");
+    const ds_module *libc = dstest_module_named(d, "libc.so.6");
     assert_non_null(exe);
     assert_non_null(libc);
-    assert_non_null(module_named(d, "[vdso]"));
+    assert_non_null(dstest_module_named(d, "[vdso]"));
     assert_int_equal(libc->cv.kind, 3);
     assert_true(libc->cv.build_id_len == 20);
     const ds_region *g = ds_region_at(d, libc->base);
@@ -701,7 +624,7 @@ static void test_kernel_core_fixture(void **state)
         assert_string_equal(d->lnx.files[i].path, g->lnx.files[i].path);
     }
     /* libc's text: p_filesz 0 in a kernel core = not captured (not zeros) */
-    const ds_module *libc = module_named(d, "libc.so.6");
+    const ds_module *libc = dstest_module_named(d, "libc.so.6");
     assert_non_null(libc);
     bool found_uncaptured = false;
     for (size_t i = 0; i < d->nregions; i++) {
@@ -759,7 +682,7 @@ static ds_dump *open_with_files(uint64_t page, const uint64_t offs[4], bool sigi
     s.signo = 11;
     s.si_code = 1;
     s.fault_addr = 0xdead0;
-    buf x = build(&s);
+    dstest_buf x = build(&s);
     ds_dump *d = NULL;
     assert_int_equal(open_bytes(x.b, x.n, &d), want);
     free(x.b);
@@ -893,7 +816,7 @@ static void test_elf32_and_arm64(void **state)
     s.nt_file_page = 4096;
     s.files = files;
     s.nfiles = 1;
-    buf x = build(&s);
+    dstest_buf x = build(&s);
     ds_dump *d = NULL;
     assert_int_equal(open_bytes(x.b, x.n, &d), DS_OK);
     free(x.b);
@@ -938,7 +861,7 @@ static void test_pn_xnum(void **state)
     s.loads = loads;
     s.nloads = 1;
     s.extra_empty_loads = 70000; /* more than 65535 program headers */
-    buf x = build(&s);
+    dstest_buf x = build(&s);
     ds_dump *d = NULL;
     assert_int_equal(open_bytes(x.b, x.n, &d), DS_OK);
     free(x.b);
@@ -975,7 +898,7 @@ static void test_partial_segments_and_truncation(void **state)
     spec s = {0};
     s.loads = loads;
     s.nloads = 3;
-    buf x = build(&s);
+    dstest_buf x = build(&s);
     ds_dump *d = NULL;
     assert_int_equal(open_bytes(x.b, x.n, &d), DS_OK);
     uint8_t b[16];
@@ -1022,15 +945,15 @@ static void test_bogus_notes(void **state)
     ds_dump *d = NULL;
 
     /* a descriptor size far beyond the segment, after one good note */
-    buf n = {0};
+    dstest_buf n = {0};
     prstatus(&n, &s, 7, 1, 2, 3);
-    put_le(&n, 5, 4);
-    put_le(&n, 0xfffffff0u, 4);
-    put_le(&n, 1, 4);
-    put(&n, "CORE\0\0\0", 8);
+    dstest_put_le(&n, 5, 4);
+    dstest_put_le(&n, 0xfffffff0u, 4);
+    dstest_put_le(&n, 1, 4);
+    dstest_put(&n, "CORE\0\0\0", 8);
     s.raw_notes = n.b;
     s.raw_notes_len = n.n;
-    buf x = build(&s);
+    dstest_buf x = build(&s);
     assert_int_equal(open_bytes(x.b, x.n, &d), DS_E_PARTIAL);
     assert_int_equal(d->nthreads, 1);
     assert_int_equal(d->threads[0].tid, 7);
@@ -1040,11 +963,11 @@ static void test_bogus_notes(void **state)
     free(n.b);
 
     /* a huge name size */
-    n = (buf){0};
-    put_le(&n, 0xffffffffu, 4);
-    put_le(&n, 4, 4);
-    put_le(&n, 1, 4);
-    zeros(&n, 16);
+    n = (dstest_buf){0};
+    dstest_put_le(&n, 0xffffffffu, 4);
+    dstest_put_le(&n, 4, 4);
+    dstest_put_le(&n, 1, 4);
+    dstest_zeros(&n, 16);
     s.raw_notes = n.b;
     s.raw_notes_len = n.n;
     x = build(&s);
@@ -1056,21 +979,21 @@ static void test_bogus_notes(void **state)
     free(n.b);
 
     /* short prstatus / prpsinfo / siginfo, and an NT_FILE whose count does not fit */
-    n = (buf){0};
+    n = (dstest_buf){0};
     uint8_t small[24] = {0};
-    note(&n, "CORE", 1, small, sizeof small);
-    note(&n, "CORE", 3, small, sizeof small);
-    note(&n, "CORE", 0x53494749, small, 8);
-    buf f = {0};
-    put_le(&f, 1000000, 8);
-    put_le(&f, 4096, 8);
-    put_le(&f, 0x10000, 8);
-    put_le(&f, 0x11000, 8);
-    put_le(&f, 0, 8);
-    put(&f, "/a", 2); /* unterminated name */
-    note(&n, "CORE", 0x46494c45, f.b, (uint32_t)f.n);
+    dstest_elf_note(&n, "CORE", 1, small, sizeof small);
+    dstest_elf_note(&n, "CORE", 3, small, sizeof small);
+    dstest_elf_note(&n, "CORE", 0x53494749, small, 8);
+    dstest_buf f = {0};
+    dstest_put_le(&f, 1000000, 8);
+    dstest_put_le(&f, 4096, 8);
+    dstest_put_le(&f, 0x10000, 8);
+    dstest_put_le(&f, 0x11000, 8);
+    dstest_put_le(&f, 0, 8);
+    dstest_put(&f, "/a", 2); /* unterminated name */
+    dstest_elf_note(&n, "CORE", 0x46494c45, f.b, (uint32_t)f.n);
     free(f.b);
-    note(&n, "XYZ", 1, small, 4); /* unknown owner */
+    dstest_elf_note(&n, "XYZ", 1, small, 4); /* unknown owner */
     s.raw_notes = n.b;
     s.raw_notes_len = n.n;
     x = build(&s);
@@ -1112,7 +1035,7 @@ static void test_mutations(void **state)
     s.siginfo = true;
     s.signo = 7;
     s.si_code = 2;
-    buf x = build(&s);
+    dstest_buf x = build(&s);
     uint8_t *m = malloc(x.n);
     assert_non_null(m);
     srand(12345);
@@ -1156,7 +1079,7 @@ static void test_probe(void **state)
     spec s = {0};
     s.loads = loads;
     s.nloads = 1;
-    buf x = build(&s);
+    dstest_buf x = build(&s);
     assert_true(ds_elfcore_probe(x.b, x.n));
     assert_false(ds_kdump_probe(x.b, x.n)); /* a user-space core is not a kernel dump */
     assert_false(ds_elfcore_probe(x.b, 10));

@@ -19,77 +19,6 @@
 
 #define PG 4096u
 
-typedef struct buf {
-    uint8_t *b;
-    size_t n, cap;
-} buf;
-
-static void reserve(buf *x, size_t n)
-{
-    if (x->n + n <= x->cap)
-        return;
-    size_t c = x->cap ? x->cap : 4096;
-    while (c < x->n + n)
-        c *= 2;
-    x->b = realloc(x->b, c);
-    assert_non_null(x->b);
-    memset(x->b + x->cap, 0, c - x->cap);
-    x->cap = c;
-}
-static void put(buf *x, const void *p, size_t n)
-{
-    reserve(x, n);
-    memcpy(x->b + x->n, p, n);
-    x->n += n;
-}
-static void zeros(buf *x, size_t n)
-{
-    reserve(x, n);
-    memset(x->b + x->n, 0, n);
-    x->n += n;
-}
-static void put_le(buf *x, uint64_t v, unsigned size)
-{
-    uint8_t t[8];
-    for (unsigned i = 0; i < size; i++)
-        t[i] = (uint8_t)(v >> (8 * i));
-    put(x, t, size);
-}
-static void put_be(buf *x, uint64_t v, unsigned size)
-{
-    uint8_t t[8];
-    for (unsigned i = 0; i < size; i++)
-        t[i] = (uint8_t)(v >> (8 * (size - 1 - i)));
-    put(x, t, size);
-}
-static void set_le(buf *x, size_t off, uint64_t v, unsigned size)
-{
-    for (unsigned i = 0; i < size; i++)
-        x->b[off + i] = (uint8_t)(v >> (8 * i));
-}
-static void note(buf *x, const char *owner, uint32_t type, const void *desc, size_t descsz)
-{
-    uint32_t namesz = (uint32_t)strlen(owner) + 1;
-    put_le(x, namesz, 4);
-    put_le(x, descsz, 4);
-    put_le(x, type, 4);
-    put(x, owner, namesz);
-    zeros(x, (4 - x->n % 4) % 4);
-    put(x, desc, descsz);
-    zeros(x, (4 - x->n % 4) % 4);
-}
-
-static char *write_temp(const buf *x)
-{
-    char *path = strdup("/tmp/ds-kdump-XXXXXX");
-    assert_non_null(path);
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, x->b, x->n), (ssize_t)x->n);
-    close(fd);
-    return path;
-}
-
 static void page_text(uint8_t *p, const char *tag, uint64_t n)
 {
     memset(p, '.', PG);
@@ -98,72 +27,72 @@ static void page_text(uint8_t *p, const char *tag, uint64_t n)
 }
 
 /* kernel notes: one NT_PRSTATUS (pid 1, rip/rsp set) and VMCOREINFO */
-static void kernel_notes(buf *n, const char *release)
+static void kernel_notes(dstest_buf *n, const char *release)
 {
     uint8_t prs[336];
     memset(prs, 0, sizeof prs);
-    prs[32] = 1;                                                           /* pr_pid */
-    set_le(&(buf){prs, 336, 336}, 112 + 16 * 8, 0xffffffff81000010ull, 8); /* rip */
-    set_le(&(buf){prs, 336, 336}, 112 + 19 * 8, 0xffff880000104000ull, 8); /* rsp */
-    note(n, "CORE", 1, prs, sizeof prs);
+    prs[32] = 1; /* pr_pid */
+    dstest_set_le(&(dstest_buf){prs, 336, 336}, 112 + 16 * 8, 0xffffffff81000010ull, 8); /* rip */
+    dstest_set_le(&(dstest_buf){prs, 336, 336}, 112 + 19 * 8, 0xffff880000104000ull, 8); /* rsp */
+    dstest_elf_note(n, "CORE", 1, prs, sizeof prs);
     char vmci[256];
     int len = snprintf(vmci, sizeof vmci, "OSRELEASE=%s\nPAGESIZE=4096\n", release);
-    note(n, "VMCOREINFO", 0, vmci, (size_t)len);
+    dstest_elf_note(n, "VMCOREINFO", 0, vmci, (size_t)len);
 }
 
 /* ELF vmcore: 3 pages at paddr 0x100000 and 2 at 0x200000, direct-mapped at 0xffff888000000000. */
-static buf make_elf_vmcore(void)
+static dstest_buf make_elf_vmcore(void)
 {
-    buf notes = {0};
+    dstest_buf notes = {0};
     kernel_notes(&notes, "5.10.0-dstest");
-    buf x = {0};
+    dstest_buf x = {0};
     const size_t nph = 3, phoff = 64, notes_off = phoff + nph * 56;
     const size_t data_off = (notes_off + notes.n + PG - 1) / PG * PG;
-    put(&x,
-        "\x7f"
-        "ELF\x02\x01\x01",
-        7);
-    zeros(&x, 9);
-    put_le(&x, 4, 2);
-    put_le(&x, 62, 2);
-    put_le(&x, 1, 4);
-    put_le(&x, 0, 8);
-    put_le(&x, phoff, 8);
-    put_le(&x, 0, 8);
-    put_le(&x, 0, 4);
-    put_le(&x, 64, 2);
-    put_le(&x, 56, 2);
-    put_le(&x, nph, 2);
-    zeros(&x, 6);
+    dstest_put(&x,
+               "\x7f"
+               "ELF\x02\x01\x01",
+               7);
+    dstest_zeros(&x, 9);
+    dstest_put_le(&x, 4, 2);
+    dstest_put_le(&x, 62, 2);
+    dstest_put_le(&x, 1, 4);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, phoff, 8);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 0, 4);
+    dstest_put_le(&x, 64, 2);
+    dstest_put_le(&x, 56, 2);
+    dstest_put_le(&x, nph, 2);
+    dstest_zeros(&x, 6);
     const uint64_t pa[2] = {0x100000, 0x200000}, np[2] = {3, 2};
-    put_le(&x, 4, 4); /* PT_NOTE */
-    put_le(&x, 0, 4);
-    put_le(&x, notes_off, 8);
-    put_le(&x, 0, 8);
-    put_le(&x, 0, 8);
-    put_le(&x, notes.n, 8);
-    put_le(&x, notes.n, 8);
-    put_le(&x, 0, 8);
+    dstest_put_le(&x, 4, 4); /* PT_NOTE */
+    dstest_put_le(&x, 0, 4);
+    dstest_put_le(&x, notes_off, 8);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, notes.n, 8);
+    dstest_put_le(&x, notes.n, 8);
+    dstest_put_le(&x, 0, 8);
     uint64_t off = data_off;
     for (int i = 0; i < 2; i++) {
-        put_le(&x, 1, 4);
-        put_le(&x, 7, 4);
-        put_le(&x, off, 8);
-        put_le(&x, 0xffff888000000000ull + pa[i], 8);
-        put_le(&x, pa[i], 8);
-        put_le(&x, np[i] * PG, 8);
-        put_le(&x, np[i] * PG, 8);
-        put_le(&x, 0, 8);
+        dstest_put_le(&x, 1, 4);
+        dstest_put_le(&x, 7, 4);
+        dstest_put_le(&x, off, 8);
+        dstest_put_le(&x, 0xffff888000000000ull + pa[i], 8);
+        dstest_put_le(&x, pa[i], 8);
+        dstest_put_le(&x, np[i] * PG, 8);
+        dstest_put_le(&x, np[i] * PG, 8);
+        dstest_put_le(&x, 0, 8);
         off += np[i] * PG;
     }
-    put(&x, notes.b, notes.n);
+    dstest_put(&x, notes.b, notes.n);
     free(notes.b);
-    zeros(&x, data_off - x.n);
+    dstest_zeros(&x, data_off - x.n);
     uint8_t p[PG];
     for (int i = 0; i < 2; i++)
         for (uint64_t k = 0; k < np[i]; k++) {
             page_text(p, "DSVMCORE-PFN", pa[i] / PG + k);
-            put(&x, p, PG);
+            dstest_put(&x, p, PG);
         }
     return x;
 }
@@ -172,61 +101,61 @@ static const uint64_t dd_pfns[] = {0x100, 0x101, 0x102, 0x200};
 #define DD_MAX_MAPNR 0x400u
 
 /* kdump-compressed (diskdump) file, 64-bit x86_64, header version 6, uncompressed pages. */
-static buf make_diskdump(void)
+static dstest_buf make_diskdump(void)
 {
-    buf x = {0};
+    dstest_buf x = {0};
     const unsigned sub_blocks = 2;
     const unsigned bm_bytes = (DD_MAX_MAPNR + 7) / 8;
     const unsigned bitmap_blocks = 2 * ((bm_bytes + PG - 1) / PG);
     const size_t npfn = sizeof dd_pfns / sizeof dd_pfns[0];
     /* block 0: disk_dump_header */
-    put(&x, "KDUMP   ", 8);
-    put_le(&x, 6, 4); /* header_version */
+    dstest_put(&x, "KDUMP   ", 8);
+    dstest_put_le(&x, 6, 4); /* header_version */
     const char *uts[6] = {"Linux", "dstest", "4.4.0-dstest", "#1 SMP", "x86_64", ""};
     for (int i = 0; i < 6; i++) {
         char f[65] = {0};
         snprintf(f, sizeof f, "%s", uts[i]);
-        put(&x, f, 65);
+        dstest_put(&x, f, 65);
     }
-    zeros(&x, 408 - x.n); /* timestamp is 8-aligned */
-    zeros(&x, 16);        /* timestamp */
-    put_le(&x, 0, 4);     /* status */
-    put_le(&x, PG, 4);    /* block_size */
-    put_le(&x, sub_blocks, 4);
-    put_le(&x, bitmap_blocks, 4);
-    put_le(&x, DD_MAX_MAPNR, 4);
-    put_le(&x, npfn, 4); /* total_ram_blocks */
-    put_le(&x, 0, 4);
-    put_le(&x, 0, 4);
-    put_le(&x, 0, 4); /* current_cpu */
-    put_le(&x, 1, 4); /* nr_cpus */
-    zeros(&x, 8);     /* tasks[0] */
-    zeros(&x, PG - x.n);
+    dstest_zeros(&x, 408 - x.n); /* timestamp is 8-aligned */
+    dstest_zeros(&x, 16);        /* timestamp */
+    dstest_put_le(&x, 0, 4);     /* status */
+    dstest_put_le(&x, PG, 4);    /* block_size */
+    dstest_put_le(&x, sub_blocks, 4);
+    dstest_put_le(&x, bitmap_blocks, 4);
+    dstest_put_le(&x, DD_MAX_MAPNR, 4);
+    dstest_put_le(&x, npfn, 4); /* total_ram_blocks */
+    dstest_put_le(&x, 0, 4);
+    dstest_put_le(&x, 0, 4);
+    dstest_put_le(&x, 0, 4); /* current_cpu */
+    dstest_put_le(&x, 1, 4); /* nr_cpus */
+    dstest_zeros(&x, 8);     /* tasks[0] */
+    dstest_zeros(&x, PG - x.n);
     /* blocks 1-2: kdump_sub_header, notes in block 2 */
-    buf notes = {0};
+    dstest_buf notes = {0};
     kernel_notes(&notes, "4.4.0-dstest");
     size_t sub = x.n, notes_off = 2 * PG;
-    put_le(&x, 0, 8);            /* phys_base */
-    put_le(&x, 1, 4);            /* dump_level */
-    put_le(&x, 0, 4);            /* split */
-    put_le(&x, 0, 8);            /* start_pfn */
-    put_le(&x, DD_MAX_MAPNR, 8); /* end_pfn */
-    put_le(&x, 0, 8);            /* offset_vmcoreinfo (in the notes instead) */
-    put_le(&x, 0, 8);
-    put_le(&x, notes_off, 8); /* offset_note */
-    put_le(&x, notes.n, 8);   /* size_note */
-    put_le(&x, 0, 8);         /* eraseinfo */
-    put_le(&x, 0, 8);
-    put_le(&x, 0, 8);            /* start_pfn_64 */
-    put_le(&x, DD_MAX_MAPNR, 8); /* end_pfn_64 */
-    put_le(&x, DD_MAX_MAPNR, 8); /* max_mapnr_64 */
-    zeros(&x, sub + PG - x.n);
-    put(&x, notes.b, notes.n);
+    dstest_put_le(&x, 0, 8);            /* phys_base */
+    dstest_put_le(&x, 1, 4);            /* dump_level */
+    dstest_put_le(&x, 0, 4);            /* split */
+    dstest_put_le(&x, 0, 8);            /* start_pfn */
+    dstest_put_le(&x, DD_MAX_MAPNR, 8); /* end_pfn */
+    dstest_put_le(&x, 0, 8);            /* offset_vmcoreinfo (in the notes instead) */
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, notes_off, 8); /* offset_note */
+    dstest_put_le(&x, notes.n, 8);   /* size_note */
+    dstest_put_le(&x, 0, 8);         /* eraseinfo */
+    dstest_put_le(&x, 0, 8);
+    dstest_put_le(&x, 0, 8);            /* start_pfn_64 */
+    dstest_put_le(&x, DD_MAX_MAPNR, 8); /* end_pfn_64 */
+    dstest_put_le(&x, DD_MAX_MAPNR, 8); /* max_mapnr_64 */
+    dstest_zeros(&x, sub + PG - x.n);
+    dstest_put(&x, notes.b, notes.n);
     free(notes.b);
-    zeros(&x, (1 + sub_blocks) * PG - x.n);
+    dstest_zeros(&x, (1 + sub_blocks) * PG - x.n);
     /* bitmaps: 1st = all valid RAM, 2nd = the dumped pages */
     size_t bm1 = x.n;
-    zeros(&x, (size_t)bitmap_blocks * PG);
+    dstest_zeros(&x, (size_t)bitmap_blocks * PG);
     size_t bm2 = bm1 + (size_t)bitmap_blocks / 2 * PG;
     for (unsigned p = 0; p < DD_MAX_MAPNR; p++)
         x.b[bm1 + p / 8] |= (uint8_t)(1u << (p % 8));
@@ -236,43 +165,43 @@ static buf make_diskdump(void)
     size_t desc_off = x.n;
     size_t data_off = desc_off + (npfn * 24 + PG - 1) / PG * PG;
     for (size_t i = 0; i < npfn; i++) {
-        put_le(&x, data_off + i * PG, 8); /* offset */
-        put_le(&x, PG, 4);                /* size */
-        put_le(&x, 0, 4);                 /* flags: not compressed */
-        put_le(&x, 0, 8);                 /* page_flags */
+        dstest_put_le(&x, data_off + i * PG, 8); /* offset */
+        dstest_put_le(&x, PG, 4);                /* size */
+        dstest_put_le(&x, 0, 4);                 /* flags: not compressed */
+        dstest_put_le(&x, 0, 8);                 /* page_flags */
     }
-    zeros(&x, data_off - x.n);
+    dstest_zeros(&x, data_off - x.n);
     uint8_t p[PG];
     for (size_t i = 0; i < npfn; i++) {
         page_text(p, "DSDISK-PFN", dd_pfns[i]);
-        put(&x, p, PG);
+        dstest_put(&x, p, PG);
     }
     return x;
 }
 
 /* The flattened format: a 4 KiB header, then (offset, size) big-endian records of the file. */
-static buf make_flattened(const buf *dd)
+static dstest_buf make_flattened(const dstest_buf *dd)
 {
-    buf x = {0};
-    put(&x, "makedumpfile", 12);
-    zeros(&x, 4);
-    put_be(&x, 1, 8); /* TYPE_FLAT_HEADER */
-    put_be(&x, 1, 8); /* VERSION_FLAT_HEADER */
-    zeros(&x, PG - x.n);
+    dstest_buf x = {0};
+    dstest_put(&x, "makedumpfile", 12);
+    dstest_zeros(&x, 4);
+    dstest_put_be(&x, 1, 8); /* TYPE_FLAT_HEADER */
+    dstest_put_be(&x, 1, 8); /* VERSION_FLAT_HEADER */
+    dstest_zeros(&x, PG - x.n);
     for (size_t off = 0; off < dd->n; off += 3000) {
         size_t n = dd->n - off < 3000 ? dd->n - off : 3000;
-        put_be(&x, off, 8);
-        put_be(&x, n, 8);
-        put(&x, dd->b + off, n);
+        dstest_put_be(&x, off, 8);
+        dstest_put_be(&x, n, 8);
+        dstest_put(&x, dd->b + off, n);
     }
-    put_be(&x, UINT64_MAX, 8);
-    put_be(&x, UINT64_MAX, 8);
+    dstest_put_be(&x, UINT64_MAX, 8);
+    dstest_put_be(&x, UINT64_MAX, 8);
     return x;
 }
 
-static ds_dump *open_buf(const buf *x, ds_status want)
+static ds_dump *open_buf(const dstest_buf *x, ds_status want)
 {
-    char *path = write_temp(x);
+    char *path = dstest_write_temp("ds-kdump", x->b, x->n);
     ds_dump *d = NULL;
     ds_diags dg;
     ds_diags_init(&dg);
@@ -304,7 +233,7 @@ static void expect_page(ds_dump *d, uint64_t va, const char *tag, uint64_t pfn)
 static void test_elf_vmcore(void **state)
 {
     (void)state;
-    buf x = make_elf_vmcore();
+    dstest_buf x = make_elf_vmcore();
     assert_true(ds_kdump_probe(x.b, x.n));
     ds_dump *d = open_buf(&x, DS_OK);
     assert_int_equal(d->format, DS_FMT_KDUMP);
@@ -335,7 +264,7 @@ static void test_elf_vmcore(void **state)
 static void test_diskdump(void **state)
 {
     (void)state;
-    buf x = make_diskdump();
+    dstest_buf x = make_diskdump();
     assert_true(ds_kdump_probe(x.b, x.n));
     assert_false(ds_elfcore_probe(x.b, x.n));
     ds_dump *d = open_buf(&x, DS_OK);
@@ -370,7 +299,7 @@ static void test_diskdump(void **state)
     ds_dump_close(d);
     /* a header only: libkdumpfile 0.5.1 still opens it; the missing bitmap is reported */
     x.n = 600;
-    char *path = write_temp(&x);
+    char *path = dstest_write_temp("ds-kdump", x.b, x.n);
     ds_status st = ds_dump_open(path, &d, NULL);
     if (d) {
         assert_int_equal(st, DS_E_PARTIAL);
@@ -388,11 +317,11 @@ static void test_diskdump(void **state)
 static void test_flattened(void **state)
 {
     (void)state;
-    buf dd = make_diskdump();
-    buf x = make_flattened(&dd);
+    dstest_buf dd = make_diskdump();
+    dstest_buf x = make_flattened(&dd);
     free(dd.b);
     assert_true(ds_kdump_probe(x.b, x.n));
-    char *path = write_temp(&x);
+    char *path = dstest_write_temp("ds-kdump", x.b, x.n);
     ds_dump *d = NULL;
     ds_diags dg;
     ds_diags_init(&dg);
@@ -407,7 +336,7 @@ static void test_flattened(void **state)
     /* cut in the middle of a record: a warning, and what was reassembled is still read */
     x.n -= 5000;
     free(path);
-    path = write_temp(&x);
+    path = dstest_write_temp("ds-kdump", x.b, x.n);
     d = NULL;
     s = ds_dump_open(path, &d, &dg);
     assert_true(s == DS_E_PARTIAL || s == DS_E_FORMAT);
@@ -420,7 +349,7 @@ static void test_flattened(void **state)
         x.b[PG + b] = (uint8_t)(bad >> (56 - 8 * b));
     unlink(path);
     free(path);
-    path = write_temp(&x);
+    path = dstest_write_temp("ds-kdump", x.b, x.n);
     ds_diags_free(&dg);
     ds_diags_init(&dg);
     d = NULL;
@@ -459,7 +388,7 @@ static void test_probe_user_cores(void **state)
         free(b);
     }
     /* an ELF vmcore without VMCOREINFO: still kernel (PT_LOAD p_paddr, no process notes) */
-    buf x = make_elf_vmcore();
+    dstest_buf x = make_elf_vmcore();
     size_t vmci = 0;
     for (size_t i = 0; i + 10 < x.n; i++)
         if (!memcmp(x.b + i, "VMCOREINFO", 10)) {
@@ -471,7 +400,7 @@ static void test_probe_user_cores(void **state)
     assert_true(ds_kdump_probe(x.b, x.n));
     /* ... but with p_paddr 0 everywhere it is not (a user core without process notes) */
     for (int i = 1; i < 3; i++)
-        set_le(&x, 64 + (size_t)i * 56 + 24, 0, 8);
+        dstest_set_le(&x, 64 + (size_t)i * 56 + 24, 0, 8);
     assert_false(ds_kdump_probe(x.b, x.n));
     /* garbage and truncations never crash the probe */
     for (size_t n = 0; n < 200; n++)
