@@ -407,6 +407,30 @@ static void put64(uint8_t *b, size_t off, uint64_t v)
     memcpy(b + off, &v, 8);
 }
 
+/* A dump whose memory is mem (size bytes at base) and an x64 heap view of it without GC heaps or
+ * segments; free with synth_free. */
+static void synth_heap(uint8_t *mem, size_t size, uint64_t base, ds_dump *d, ds_clr_heap *h)
+{
+    memset(d, 0, sizeof *d);
+    ds_vmem_init(&d->vm, mem, size, 8);
+    assert_true(ds_vmem_add(&d->vm, base, size, DS_RANGE_DATA, 0, 0));
+    ds_vmem_finish(&d->vm);
+    ds_diags_init(&d->diags);
+    memset(h, 0, sizeof *h);
+    h->dump = d;
+    h->ptr = 8;
+    h->min_obj = 24;
+    h->priv = calloc(1, sizeof(clr_priv));
+    assert_non_null(h->priv);
+}
+
+static void synth_free(ds_dump *d, ds_clr_heap *h)
+{
+    ds_clr_heap_close(h);
+    ds_diags_free(&d->diags);
+    ds_vmem_free(&d->vm);
+}
+
 static void test_bad_mt_resync(void **state)
 {
     (void)state;
@@ -426,17 +450,8 @@ static void test_bad_mt_resync(void **state)
     put64(mem, 0x1000 + 72, mt);                    /* object 3 */
     put64(mem, 0x1000 + 96, mt);                    /* object 4 */
     ds_dump d;
-    memset(&d, 0, sizeof d);
-    ds_vmem_init(&d.vm, mem, sizeof mem, 8);
-    assert_true(ds_vmem_add(&d.vm, BASE, SIZE, DS_RANGE_DATA, 0, 0));
-    ds_vmem_finish(&d.vm);
-    ds_diags_init(&d.diags);
     ds_clr_heap h;
-    memset(&h, 0, sizeof h);
-    h.dump = &d;
-    h.ptr = 8;
-    h.min_obj = 24;
-    h.priv = calloc(1, sizeof(clr_priv));
+    synth_heap(mem, sizeof mem, BASE, &d, &h);
     h.heaps = calloc(1, sizeof *h.heaps);
     h.nheaps = 1;
     h.segs = calloc(1, sizeof *h.segs);
@@ -458,9 +473,7 @@ static void test_bad_mt_resync(void **state)
     assert_true(ds_diags_count(&d.diags, DS_SEV_WARNING) >= 1);
     ds_clr_stats_free(&s);
     ds_clr_walk_stats_free(&ws);
-    ds_clr_heap_close(&h);
-    ds_diags_free(&d.diags);
-    ds_vmem_free(&d.vm);
+    synth_free(&d, &h);
 }
 
 /* a MethodTable whose parent chain loops is rejected, not followed forever */
@@ -475,20 +488,11 @@ static void test_parent_loop(void **state)
     put64(mem, 0x18, BASE + 0x100);
     put64(mem, 0x28, BASE + 0x100);
     ds_dump d;
-    memset(&d, 0, sizeof d);
-    ds_vmem_init(&d.vm, mem, sizeof mem, 8);
-    assert_true(ds_vmem_add(&d.vm, BASE, SIZE, DS_RANGE_DATA, 0, 0));
-    ds_vmem_finish(&d.vm);
     ds_clr_heap h;
-    memset(&h, 0, sizeof h);
-    h.dump = &d;
-    h.ptr = 8;
-    h.min_obj = 24;
-    h.priv = calloc(1, sizeof(clr_priv));
+    synth_heap(mem, sizeof mem, BASE, &d, &h);
     assert_false(ds_clr_mt_check(&h, BASE, NULL, NULL, NULL));
     assert_int_equal(ds_clr_object_size(&h, BASE + 0x200, BASE, false), 0);
-    ds_clr_heap_close(&h);
-    ds_vmem_free(&d.vm);
+    synth_free(&d, &h);
 }
 
 int main(void)
