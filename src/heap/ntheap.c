@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "base/util.h"
 
@@ -87,17 +88,11 @@ static ds_mem_status rd_u32(ds_heap_walk *w, uint64_t va, uint32_t *out)
     return ds_vmem_u32(&w->d->vm, va, out);
 }
 
-ds_mem_status ds_heap_read_hdr(ds_heap_walk *w, uint64_t entry, ds_heap_hdr *out)
+/* Decodes the 8 header bytes at p (as stored in the dump). */
+static void decode_hdr(const ds_heap_walk *w, const uint8_t *p, ds_heap_hdr *out)
 {
     uint8_t b[8];
-    const uint8_t *p = ds_vmem_span(&w->d->vm, entry + w->lo->hdr, 8);
-    if (p) {
-        memcpy(b, p, 8);
-    } else {
-        ds_mem_status s = ds_vmem_read(&w->d->vm, entry + w->lo->hdr, b, 8, NULL);
-        if (s != DS_MEM_OK)
-            return s == DS_MEM_PARTIAL ? DS_MEM_NOT_CAPTURED : s;
-    }
+    memcpy(b, p, 8);
     out->raw_zero = !(b[0] | b[1] | b[2] | b[3] | b[4] | b[5] | b[6] | b[7]);
     for (int i = 0; i < 8; i++)
         b[i] ^= w->key[i];
@@ -108,6 +103,19 @@ ds_mem_status ds_heap_read_hdr(ds_heap_walk *w, uint64_t entry, ds_heap_hdr *out
     out->seg_offset = b[6];
     out->unused = b[7];
     out->checksum_ok = !w->h->encoded || (uint8_t)(b[0] ^ b[1] ^ b[2]) == b[3];
+}
+
+ds_mem_status ds_heap_read_hdr(ds_heap_walk *w, uint64_t entry, ds_heap_hdr *out)
+{
+    uint8_t b[8];
+    const uint8_t *p = ds_vmem_span(&w->d->vm, entry + w->lo->hdr, 8);
+    if (!p) {
+        ds_mem_status s = ds_vmem_read(&w->d->vm, entry + w->lo->hdr, b, 8, NULL);
+        if (s != DS_MEM_OK)
+            return s == DS_MEM_PARTIAL ? DS_MEM_NOT_CAPTURED : s;
+        p = b;
+    }
+    decode_hdr(w, p, out);
     return DS_MEM_OK;
 }
 
@@ -435,6 +443,12 @@ static void on_segment(ds_heap_walk *w, uint64_t elem, void *arg)
 
 /* ---- free lists ---- */
 
+/* Whether a decoded header is not a free entry (checksum, BUSY clear, a size). */
+static bool not_free(const ds_heap_hdr *hd)
+{
+    return !hd->checksum_ok || (hd->flags & 0x01) || !hd->size;
+}
+
 /* Every FreeLists element must be a free entry (decodes, checksum, BUSY clear). */
 static void on_free_entry(ds_heap_walk *w, uint64_t elem, void *arg)
 {
@@ -444,11 +458,124 @@ static void on_free_entry(ds_heap_walk *w, uint64_t elem, void *arg)
     if (ds_heap_read_hdr(w, entry, &hd) != DS_MEM_OK)
         return; /* the link was readable; a header straddling a missing page is reported by the
                    entry walk */
-    if (!hd.checksum_ok || (hd.flags & 0x01) || !hd.size)
+    if (not_free(&hd))
         ds_heap_issue_add(w, DS_HEAP_ISSUE_LIST_LINK, entry,
                           "FreeLists element 0x%llx is not a free entry (flags 0x%02x%s)",
                           (unsigned long long)entry, hd.flags,
                           hd.checksum_ok ? "" : ", bad checksum");
+}
+
+/* One FreeLists element: Flink, Blink and whether its entry is not a free entry, from one
+ * bounds-checked span (header and links are adjacent: x64 +8 / +0x10, x86 +0 / +8). False when
+ * the span is not one captured run; the caller then takes the element-by-element path. */
+static bool free_elem(ds_heap_walk *w, uint64_t elem, uint64_t *flink, uint64_t *blink, bool *bad)
+{
+    const ds_heap_layout *lo = w->lo;
+    uint64_t entry = elem - lo->free_link;
+    size_t len = lo->free_link - lo->hdr + 2 * lo->ps;
+    const uint8_t *p = ds_vmem_span(&w->d->vm, entry + lo->hdr, len);
+    if (!p)
+        return false;
+    const uint8_t *l = p + (lo->free_link - lo->hdr);
+    if (lo->ps == 8) {
+        memcpy(flink, l, 8);
+        memcpy(blink, l + 8, 8);
+    } else {
+        uint32_t f, b;
+        memcpy(&f, l, 4);
+        memcpy(&b, l + 4, 4);
+        *flink = f;
+        *blink = b;
+    }
+    ds_heap_hdr hd;
+    decode_hdr(w, p, &hd);
+    *bad = not_free(&hd);
+    return true;
+}
+
+/* FreeLists when it is intact, from both ends at once: forward along Flink (each element's Blink
+ * must be the previous one) and backward along Blink (each element's Flink must be the one after),
+ * alternately, until the two walks meet. Two independent pointer chases instead of one: their
+ * cache misses overlap, so a long list costs about half the time of one pass. Returns true, with
+ * the element count, only when the list is a consistent ring through head whose every element is
+ * a free entry: then the checks of list_count + list_each would report nothing, and there is
+ * nothing to report. Any anomaly returns false without an issue (the caller walks the list again,
+ * issue by issue). The walk is bounded: both checks make each chase injective, so a chase cannot
+ * loop without coming back to head (which ends it), and n is capped. */
+static bool free_list_intact(ds_heap_walk *w, uint64_t head, size_t *count)
+{
+    unsigned ps = w->lo->ps;
+    uint64_t fcur = 0, bcur = 0, fprev = head, bprev = head, next = 0, back = 0;
+    bool bad = false;
+    size_t n = 0;
+    if (rd_ptr(w, head, &fcur) != DS_MEM_OK || rd_ptr(w, head + ps, &bcur) != DS_MEM_OK)
+        return false;
+    for (;;) {
+        if (fcur == bprev) { /* met: fprev -> bprev must also hold backward */
+            *count = n;
+            return bcur == fprev;
+        }
+        if (!fcur || fcur == head || n >= MAX_FREE_LIST ||
+            !free_elem(w, fcur, &next, &back, &bad) || back != fprev || bad)
+            return false;
+        fprev = fcur;
+        fcur = next;
+        n++;
+        if (bcur == fprev) { /* met */
+            *count = n;
+            return fcur == bprev;
+        }
+        if (!bcur || bcur == head || n >= MAX_FREE_LIST ||
+            !free_elem(w, bcur, &next, &back, &bad) || next != bprev || bad)
+            return false;
+        bprev = bcur;
+        bcur = back;
+        n++;
+    }
+}
+
+/* FreeLists in one pass: counts the elements, checks each Blink and each element (on_free_entry)
+ * in the same walk, so the 2 M-link chase of a large heap is paid once. Only the regular case is
+ * handled here: on anything that ends the walk early (cycle, NULL or unreadable link, the element
+ * cap) its issues are rolled back and the caller runs list_count + list_each, which report the
+ * exact same issues in the same order as always. Returns false in that case. */
+static bool free_list_one_pass(ds_heap_walk *w, uint64_t head, size_t *count)
+{
+    ds_heap *h = w->h;
+    size_t issues0 = h->nissues;
+    bool truncated0 = h->issues_truncated;
+    unsigned ps = w->lo->ps;
+    uint64_t prev = head, cur = 0, tort = head;
+    size_t n = 0, power = 1, lam = 0;
+    if (rd_ptr(w, head, &cur) != DS_MEM_OK)
+        return false;
+    while (cur != head) {
+        uint64_t next = 0, blink = 0;
+        if (!cur || n >= MAX_FREE_LIST || rd_ptr(w, cur, &next) != DS_MEM_OK)
+            goto slow;
+        n++;
+        if (cur == tort && n > 1)
+            goto slow;
+        if (++lam == power) {
+            tort = cur;
+            power *= 2;
+            lam = 0;
+        }
+        if (rd_ptr(w, cur + ps, &blink) == DS_MEM_OK && blink != prev)
+            ds_heap_issue_add(w, DS_HEAP_ISSUE_LIST_LINK, cur,
+                              "%s list: Blink 0x%llx of 0x%llx != previous 0x%llx", "FreeLists",
+                              (unsigned long long)blink, (unsigned long long)cur,
+                              (unsigned long long)prev);
+        on_free_entry(w, cur, NULL);
+        prev = cur;
+        cur = next;
+    }
+    *count = n;
+    return true;
+slow:
+    h->nissues = issues0; /* the array keeps its capacity (w->cap_issues) */
+    h->issues_truncated = truncated0;
+    return false;
 }
 
 /* ---- VA blocks ---- */
@@ -669,10 +796,16 @@ static void walk_nt_heap(ds_heap_set *set, ds_heap *h, const ds_heap_layout *lo,
     containers ct;
     memset(&ct, 0, sizeof ct);
     if (!opt || !opt->lists_only) {
-        /* free lists: every free backend block below VirtualMemoryThreshold is on FreeLists */
-        size_t nf = list_count(&w, a + lo->free_lists, MAX_FREE_LIST, "FreeLists", lo->free_link);
+        /* free lists: every free backend block below VirtualMemoryThreshold is on FreeLists.
+         * Intact (the usual case): both ends at once; with issues but no early end: one pass;
+         * otherwise (cycle, NULL or missing link, cap) the count, then the element checks. */
+        size_t nf = 0;
+        if (!free_list_intact(&w, a + lo->free_lists, &nf) &&
+            !free_list_one_pass(&w, a + lo->free_lists, &nf)) {
+            nf = list_count(&w, a + lo->free_lists, MAX_FREE_LIST, "FreeLists", lo->free_link);
+            list_each(&w, a + lo->free_lists, nf, "FreeLists", on_free_entry, NULL);
+        }
         k->free_list_length = (uint32_t)nf;
-        list_each(&w, a + lo->free_lists, nf, "FreeLists", on_free_entry, NULL);
         /* backend entries, segment by segment */
         for (size_t i = 0; i < h->nsegments; i++)
             walk_segment_entries(&w, i, &ct);
@@ -860,12 +993,6 @@ void ds_heaps_close(ds_heap_set *set)
 
 /* ---- heap -stat ---- */
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static ds_heap_stat_order g_order; /* qsort has no context argument in C11 */
 
 static int cmp_row(const void *a, const void *b)
@@ -896,43 +1023,83 @@ static bool is_busy_kind(uint8_t k)
     return k == DS_HEAP_ENTRY_BUSY || k == DS_HEAP_ENTRY_VIRTUAL || k == DS_HEAP_ENTRY_LFH_BUSY;
 }
 
+/* Open-addressing table user size -> count (count 0 = empty slot), grown at half load. The sizes
+ * come from the dump, so the hash is seeded per call (the rows are sorted afterwards on a total
+ * order, so the output does not depend on the seed): a crafted set of sizes cannot make every
+ * insert probe a long run. */
+typedef struct stat_table {
+    ds_heap_stat_row *slot;
+    size_t cap, used; /* cap: a power of two */
+    uint64_t seed;
+} stat_table;
+
+static size_t stat_slot(const stat_table *t, uint64_t size)
+{
+    uint64_t x = size ^ t->seed; /* splitmix64 finalizer */
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    x ^= x >> 31;
+    size_t i = (size_t)x & (t->cap - 1);
+    while (t->slot[i].count && t->slot[i].user_size != size)
+        i = (i + 1) & (t->cap - 1);
+    return i;
+}
+
+static bool stat_add(stat_table *t, uint64_t size)
+{
+    if (2 * (t->used + 1) > t->cap) {
+        stat_table g = {calloc(t->cap ? 2 * t->cap : 256, sizeof *t->slot),
+                        t->cap ? 2 * t->cap : 256, t->used, t->seed};
+        if (!g.slot)
+            return false;
+        for (size_t i = 0; i < t->cap; i++)
+            if (t->slot[i].count)
+                g.slot[stat_slot(&g, t->slot[i].user_size)] = t->slot[i];
+        free(t->slot);
+        *t = g;
+    }
+    ds_heap_stat_row *r = &t->slot[stat_slot(t, size)];
+    if (!r->count) {
+        r->user_size = size;
+        t->used++;
+    }
+    r->count++;
+    return true;
+}
+
+/* Groups the busy entries by user size in a hash table (one pass, no sort of the entries), then
+ * sorts only the distinct sizes. */
 ds_status ds_heap_stat_compute(const ds_heap_set *set, uint64_t heap, ds_heap_stat_order order,
                                ds_heap_stat *out)
 {
     memset(out, 0, sizeof *out);
-    size_t n = 0;
+    stat_table t = {NULL, 0, 0, 0};
+    t.seed = ((uint64_t)(uintptr_t)&t ^ (uint64_t)time(NULL)) * 0x9e3779b97f4a7c15ull;
     for (size_t i = 0; i < set->nheaps; i++)
         if (!heap || set->heaps[i].addr == heap)
             for (size_t j = 0; j < set->heaps[i].nentries; j++)
-                n += is_busy_kind(set->heaps[i].entries[j].kind);
-    if (!n)
+                if (is_busy_kind(set->heaps[i].entries[j].kind) &&
+                    !stat_add(&t, set->heaps[i].entries[j].user_size)) {
+                    free(t.slot);
+                    return DS_E_NOMEM;
+                }
+    if (!t.used) {
+        free(t.slot);
         return DS_OK;
-    uint64_t *sz = malloc(n * sizeof *sz);
-    if (!sz)
-        return DS_E_NOMEM;
-    size_t k = 0;
-    for (size_t i = 0; i < set->nheaps; i++)
-        if (!heap || set->heaps[i].addr == heap)
-            for (size_t j = 0; j < set->heaps[i].nentries; j++)
-                if (is_busy_kind(set->heaps[i].entries[j].kind))
-                    sz[k++] = set->heaps[i].entries[j].user_size;
-    qsort(sz, n, sizeof *sz, cmp_u64);
-    size_t cap = 0;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && sz[j] == sz[i])
-            j++;
-        ds_heap_stat_row r = {sz[i], j - i, sz[i] * (j - i)};
-        if (!DS_PUSH(out->rows, out->nrows, cap, r)) {
-            free(sz);
-            ds_heap_stat_free(out);
-            return DS_E_NOMEM;
-        }
-        out->busy_blocks += r.count;
-        out->busy_bytes += r.total;
-        i = j;
     }
-    free(sz);
+    /* compact the occupied slots to the front: they become the rows */
+    size_t n = 0;
+    for (size_t i = 0; i < t.cap; i++)
+        if (t.slot[i].count) {
+            ds_heap_stat_row r = t.slot[i];
+            r.total = r.user_size * r.count;
+            out->busy_blocks += r.count;
+            out->busy_bytes += r.total;
+            t.slot[n++] = r;
+        }
+    ds_heap_stat_row *rows = realloc(t.slot, n * sizeof *rows);
+    out->rows = rows ? rows : t.slot;
+    out->nrows = n;
     g_order = order;
     qsort(out->rows, out->nrows, sizeof *out->rows, cmp_row);
     return DS_OK;

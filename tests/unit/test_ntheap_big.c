@@ -19,6 +19,7 @@
 
 static uint8_t *mem; /* backs [HEAP, HEAP + SEG_SIZE) */
 static uint8_t pebm[0x1000];
+static uint64_t ucount[4096]; /* busy entries per user size, as built (for -stat) */
 static const uint8_t KEY[8] = {0x5a, 0x13, 0xc4, 0x5a ^ 0x13 ^ 0xc4, 0x77, 0x21, 0, 0};
 
 static void put64(uint8_t *b, uint64_t off, uint64_t v)
@@ -87,6 +88,8 @@ static ds_dump *build(uint64_t *nbusy, uint64_t *busy_bytes, uint64_t *nfree)
         if (busy) {
             (*nbusy)++;
             *busy_bytes += (uint64_t)g * 16 - unused;
+            assert_true((uint64_t)g * 16 - unused < 4096);
+            ucount[(uint64_t)g * 16 - unused]++;
         } else {
             (*nfree)++;
             /* link at entry + 0x10: Flink/Blink */
@@ -170,6 +173,19 @@ static void big_heap(void **state)
     for (size_t i = 1; i < st.nrows; i++)
         assert_true(st.rows[i - 1].count >= st.rows[i].count);
     ds_heap_stat_free(&st);
+    /* every size group as built, largest size first (BY_SIZE) */
+    assert_int_equal(ds_heap_stat_compute(&set, 0, DS_HEAP_STAT_BY_SIZE, &st), DS_OK);
+    size_t r = 0;
+    for (size_t sz = 4096; sz-- > 0;)
+        if (ucount[sz]) {
+            assert_true(r < st.nrows);
+            assert_int_equal(st.rows[r].user_size, sz);
+            assert_int_equal(st.rows[r].count, ucount[sz]);
+            assert_int_equal(st.rows[r].total, sz * ucount[sz]);
+            r++;
+        }
+    assert_int_equal(st.nrows, r);
+    ds_heap_stat_free(&st);
     ds_heaps_close(&set);
     /* generous bound for Debug/sanitizer builds; a release build walks this in well under 1 s */
     assert_true(secs < 20.0);
@@ -202,17 +218,90 @@ static void big_heap(void **state)
     uint64_t far = head;
     for (int i = 0; i < 5000; i++)
         memcpy(&far, mem + (far - HEAP), 8);
+    uint64_t far_flink = 0;
+    memcpy(&far_flink, mem + (far - HEAP), 8);
     put64(mem, far - HEAP, a); /* element 5001's Flink -> element 1001 */
     assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_E_PARTIAL);
     h = &set.heaps[0];
     assert_int_equal(h->counters.free_list_length, 5001);
-    bool cyc = false;
-    for (size_t i = 0; i < h->nissues; i++)
-        cyc |= h->issues[i].kind == DS_HEAP_ISSUE_LIST_CYCLE;
-    assert_true(cyc);
+    /* exactly the cycle: element 1001 reached again from element 5001 is not a Blink issue */
+    assert_int_equal(h->nissues, 1);
+    assert_int_equal(h->issues[0].kind, DS_HEAP_ISSUE_LIST_CYCLE);
+    assert_int_equal(h->issues[0].addr, a - 0x10);
     assert_int_equal(h->busy_blocks, nbusy); /* the entry walk does not depend on the list */
     ds_heaps_close(&set);
+    put64(mem, far - HEAP, far_flink);
     (void)b;
+
+    /* a wrong Blink (element 101 names element 99): one issue at element 101's link */
+    uint64_t e99 = head, e100, e101;
+    for (int i = 0; i < 98; i++)
+        memcpy(&e99, mem + (e99 - HEAP), 8);
+    memcpy(&e100, mem + (e99 - HEAP), 8);
+    memcpy(&e101, mem + (e100 - HEAP), 8);
+    put64(mem, e101 - HEAP + 8, e99);
+    assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_E_PARTIAL);
+    h = &set.heaps[0];
+    assert_int_equal(h->counters.free_list_length, nfree);
+    assert_int_equal(h->nissues, 1);
+    assert_int_equal(h->issues[0].kind, DS_HEAP_ISSUE_LIST_LINK);
+    assert_int_equal(h->issues[0].addr, e101);
+    ds_heaps_close(&set);
+
+    /* ... and a NULL Flink further on (element 3000): the list ends there; the end of the list is
+     * reported first (at the list head), then the wrong Blink */
+    uint64_t e3000 = head;
+    for (int i = 0; i < 2999; i++)
+        memcpy(&e3000, mem + (e3000 - HEAP), 8);
+    uint64_t e3000_flink = 0;
+    memcpy(&e3000_flink, mem + (e3000 - HEAP), 8);
+    put64(mem, e3000 - HEAP, 0);
+    assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_E_PARTIAL);
+    h = &set.heaps[0];
+    assert_int_equal(h->counters.free_list_length, 3000);
+    assert_int_equal(h->nissues, 2);
+    assert_int_equal(h->issues[0].kind, DS_HEAP_ISSUE_LIST_LINK);
+    assert_int_equal(h->issues[0].addr, HEAP + 0x150);
+    assert_non_null(strstr(h->issues[0].detail, "NULL Flink after 3000"));
+    assert_int_equal(h->issues[1].kind, DS_HEAP_ISSUE_LIST_LINK);
+    assert_int_equal(h->issues[1].addr, e101);
+    assert_int_equal(h->busy_blocks, nbusy);
+    assert_int_equal(h->free_blocks, nfree);
+    ds_heaps_close(&set);
+    put64(mem, e3000 - HEAP, e3000_flink);
+    put64(mem, e101 - HEAP + 8, e100);
+
+    /* a wrong Blink near the end of the list (the 5th element from the end names the 7th): one
+     * issue there; a wrong Blink of the list head alone is no issue (it is not an element) */
+    uint64_t tail[8], e = head;
+    size_t nel = 0;
+    while (e != HEAP + 0x150) {
+        memmove(tail, tail + 1, 7 * sizeof *tail);
+        tail[7] = e;
+        memcpy(&e, mem + (e - HEAP), 8);
+        nel++;
+    }
+    assert_int_equal(nel, nfree);
+    put64(mem, tail[3] - HEAP + 8, tail[1]);
+    uint64_t head_blink = 0;
+    memcpy(&head_blink, mem + 0x158, 8);
+    put64(mem, 0x158, tail[0]);
+    assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_E_PARTIAL);
+    h = &set.heaps[0];
+    assert_int_equal(h->counters.free_list_length, nfree);
+    assert_int_equal(h->nissues, 1);
+    assert_int_equal(h->issues[0].kind, DS_HEAP_ISSUE_LIST_LINK);
+    assert_int_equal(h->issues[0].addr, tail[3]);
+    ds_heaps_close(&set);
+    put64(mem, tail[3] - HEAP + 8, tail[2]);
+    assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_OK);
+    assert_int_equal(set.heaps[0].nissues, 0);
+    assert_int_equal(set.heaps[0].counters.free_list_length, nfree);
+    ds_heaps_close(&set);
+    put64(mem, 0x158, head_blink);
+    assert_int_equal(ds_heaps_open(d, &o, &set, NULL), DS_OK);
+    assert_int_equal(set.heaps[0].nissues, 0);
+    ds_heaps_close(&set);
     ds_vmem_free(&d->vm);
     free(d);
     free(mem);
