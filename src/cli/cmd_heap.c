@@ -32,7 +32,8 @@ const char cmd_heap_usage[] =
     "  --min N, --max N  -a: only entries whose requested (busy) or free size is in range\n"
     "\n"
     "Exit 5 when the dump has no PEB or no NT heap (Wine's heaps are reported as 'not an NT\n"
-    "heap'), 6 when a heap has issues (each is listed with its address).\n"
+    "heap'; -x that finds its address in any heap exits 0), 6 when a heap has issues (each is\n"
+    "listed with its address).\n"
     "See docs/commands/heap.md.\n";
 
 typedef enum mode { M_SUMMARY, M_SEGMENTS, M_STAT, M_ENTRIES, M_LOOKUP } mode;
@@ -241,6 +242,7 @@ int cmd_heap(ds_cli *cli, int argc, char **argv)
     }
 
     cJSON *res = NULL;
+    bool x_found = false; /* -x found the address (in a heap of any kind) */
     switch (m) {
     case M_SUMMARY:
         if (cli->json)
@@ -262,6 +264,7 @@ int cmd_heap(ds_cli *cli, int argc, char **argv)
         break;
     case M_LOOKUP: {
         ds_heap_lookup lk = ds_heap_find(&set, xaddr);
+        x_found = lk.found;
         if (cli->json)
             res = ds_heap_lookup_json(xaddr, &lk);
         else
@@ -315,7 +318,7 @@ int cmd_heap(ds_cli *cli, int argc, char **argv)
         break;
     }
     }
-    if (!any_nt(&set)) {
+    if (!any_nt(&set) && !x_found) {
         const ds_heap *h0 = set.nheaps ? &set.heaps[0] : NULL;
         char first[200] = "";
         if (h0 && h0->why[0])

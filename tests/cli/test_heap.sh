@@ -205,6 +205,68 @@ if [ -f "$dir/seed-x86.dmp" ]; then
   done
 fi
 
+# segment heaps only: a copy of segheap-x64 whose PEB lists the segment heap alone (ProcessHeap,
+# NumberOfHeaps 1, ProcessHeaps[0]; patched through the minidump's own memory list, parsed here).
+# -x on an address in a large block finds it: exit 0, not 5 ("no NT heap" is for the other modes).
+sd="$dir/segheap-x64.dmp"; st="$dir/segheap-x64.truth.json"
+if [ -f "$sd" ] && command -v python3 >/dev/null; then
+  seg=$(jq -r '[.heaps[] | select(.kind == "segment")][0].address' "$st")
+  if python3 - "$sd" "$tmp/segonly.dmp" "$(jq -r .peb "$st")" "$seg" <<'PY'
+import struct, sys
+src, dst, peb, seg = sys.argv[1], sys.argv[2], int(sys.argv[3], 16), int(sys.argv[4], 16)
+b = bytearray(open(src, "rb").read())
+assert b[:4] == b"MDMP"
+n, rva = struct.unpack_from("<II", b, 8)
+runs = []
+for i in range(n):
+    t, size, r = struct.unpack_from("<III", b, rva + 12 * i)
+    if t == 9:  # Memory64ListStream: count, BaseRva, then (start, size) with the data in order
+        cnt, off = struct.unpack_from("<QQ", b, r)
+        for j in range(cnt):
+            va, sz = struct.unpack_from("<QQ", b, r + 16 + 16 * j)
+            runs.append((va, sz, off))
+            off += sz
+    elif t == 5:  # MemoryListStream: count, then (start, size, rva)
+        (cnt,) = struct.unpack_from("<I", b, r)
+        for j in range(cnt):
+            va, sz, o = struct.unpack_from("<QII", b, r + 4 + 16 * j)
+            runs.append((va, sz, o))
+def off(va, ln):
+    for s, sz, o in runs:
+        if s <= va and va + ln <= s + sz:
+            return o + va - s
+    sys.exit("0x%x not in the dump" % va)
+(arr,) = struct.unpack_from("<Q", b, off(peb + 0xF0, 8))
+struct.pack_into("<Q", b, off(peb + 0x30, 8), seg)  # PEB.ProcessHeap
+struct.pack_into("<I", b, off(peb + 0xE8, 4), 1)  # PEB.NumberOfHeaps
+struct.pack_into("<Q", b, off(arr, 8), seg)  # PEB.ProcessHeaps[0]
+open(dst, "wb").write(b)
+PY
+  then
+    run "$tmp/so.json" --json heap -s "$tmp/segonly.dmp"
+    eq "segment heaps only: -s lists the segment heap alone, exit 5 (no NT heap)" \
+       "$(jq -c '[[.result.heaps[] | [.address, .kind]], .error.exit_code]' "$tmp/so.json")" "[[[\"$seg\",\"segment\"]],5]"
+    for probe in $(jq -r '.heaps[] | select(.kind == "segment") | . as $h | .large_blocks[] | "\($h.address),\(.address),\(.user_size)"' "$st"); do
+      IFS=, read -r th ta tsz <<<"$probe"
+      x=$(printf '0x%x' $((ta + tsz - 1)))
+      run "$tmp/so.json" --json heap -x "$x" "$tmp/segonly.dmp"
+      eq "segment heaps only: -x $x exit" "$rc" 0
+      eq "segment heaps only: -x $x" "$(jq -c '.result | [.found, .heap, .large_block.address]' "$tmp/so.json")" "[true,\"$th\",\"$ta\"]"
+      run "$tmp/so.txt" heap -x "$x" "$tmp/segonly.dmp"
+      eq "segment heaps only: -x $x text exit" "$rc" 0
+      grep -qE "^0*${ta#0x}  0*${ta#0x}  0*${th#0x}  .*busy large" "$tmp/so.txt" &&
+        echo "ok: segment heaps only: -x $x text row" || { echo "FAIL: segment heaps only: -x $x text row"; cat "$tmp/so.txt"; fail=1; }
+    done
+    # an address in no heap: still "no NT heap", exit 5
+    run "$tmp/so.json" --json heap -x 0x10 "$tmp/segonly.dmp"
+    eq "segment heaps only: -x outside every heap" "$(jq -c '[.result.found, .error.exit_code]' "$tmp/so.json")" "[false,5]"
+  else
+    echo "FAIL: could not patch $sd"; fail=1
+  fi
+else
+  echo "note: segheap-x64 or python3 missing, segment-heap-only -x case skipped"
+fi
+
 # usage errors
 run "$tmp/u" heap -m -stat "$dir/w10-x64.dmp"; eq "two modes: usage" "$rc" 2
 run "$tmp/u" heap -grp A "$dir/w10-x64.dmp"; eq "-grp without -stat: usage" "$rc" 2
