@@ -1199,13 +1199,10 @@ static ds_status open_common(octx *o, ds_clrmeta **out)
     return o->partial ? DS_E_PARTIAL : DS_OK;
 }
 
-ds_status ds_clrmeta_open_buf(const uint8_t *p, size_t n, ds_clrmeta **out, ds_diags *diags)
+/* open_buf / open_mapped: the bytes are copied (borrow false) or used in place (borrow true). */
+static ds_status open_bytes(const uint8_t *p, size_t n, bool borrow, ds_clrmeta **out,
+                            ds_diags *diags)
 {
-    if (!out)
-        return DS_E_USAGE;
-    *out = NULL;
-    if (!p && n)
-        return DS_E_USAGE;
     octx o = {NULL, diags, false, 0, false};
     if (n > DS_CLRMETA_MAX_SIZE) {
         diag(&o, DS_SEV_ERROR, "metadata root", 0, "metadata size %zu exceeds the %u limit", n,
@@ -1218,15 +1215,30 @@ ds_status ds_clrmeta_open_buf(const uint8_t *p, size_t n, ds_clrmeta **out, ds_d
     o.m = m;
     m->size = (uint32_t)n;
     m->info.size = (uint32_t)n;
-    m->d = malloc(n ? n : 1);
+    if (borrow) {
+        m->d = (uint8_t *)(uintptr_t)p; /* only read: the handle is immutable after open */
+        m->borrowed = true;
+    } else {
+        m->d = malloc(n ? n : 1);
+    }
     size_t cap = 0;
     if (!m->d || !add_span(m, &cap, 0, (uint32_t)n)) {
         ds_clrmeta_close(m);
         return DS_E_NOMEM;
     }
-    if (n)
+    if (!borrow && n)
         memcpy(m->d, p, n);
     return open_common(&o, out);
+}
+
+ds_status ds_clrmeta_open_buf(const uint8_t *p, size_t n, ds_clrmeta **out, ds_diags *diags)
+{
+    if (!out)
+        return DS_E_USAGE;
+    *out = NULL;
+    if (!p && n)
+        return DS_E_USAGE;
+    return open_bytes(p, n, false, out, diags);
 }
 
 ds_status ds_clrmeta_open_mapped(const uint8_t *p, size_t n, ds_clrmeta **out, ds_diags *diags)
@@ -1236,26 +1248,7 @@ ds_status ds_clrmeta_open_mapped(const uint8_t *p, size_t n, ds_clrmeta **out, d
     *out = NULL;
     if (!p || !n)
         return DS_E_USAGE;
-    octx o = {NULL, diags, false, 0, false};
-    if (n > DS_CLRMETA_MAX_SIZE) {
-        diag(&o, DS_SEV_ERROR, "metadata root", 0, "metadata size %zu exceeds the %u limit", n,
-             DS_CLRMETA_MAX_SIZE);
-        return DS_E_FORMAT;
-    }
-    ds_clrmeta *m = calloc(1, sizeof *m);
-    if (!m)
-        return DS_E_NOMEM;
-    o.m = m;
-    m->size = (uint32_t)n;
-    m->info.size = (uint32_t)n;
-    m->d = (uint8_t *)(uintptr_t)p; /* only read: the handle is immutable after open */
-    m->borrowed = true;
-    size_t cap = 0;
-    if (!add_span(m, &cap, 0, (uint32_t)n)) {
-        ds_clrmeta_close(m);
-        return DS_E_NOMEM;
-    }
-    return open_common(&o, out);
+    return open_bytes(p, n, true, out, diags);
 }
 
 ds_status ds_clrmeta_open_vm(ds_vmem *vm, uint64_t va, uint32_t size, ds_clrmeta **out,
