@@ -18,6 +18,7 @@
 #include "dumpsleuth/dump.h"
 #include "dumpsleuth/ntheap.h"
 #include "dumpsleuth/regions.h"
+#include "output/render_heap.h"
 
 static const char *g_variant;
 static unsigned g_fail, g_shown;
@@ -71,22 +72,6 @@ static bool reliable(const cJSON *o)
 {
     const cJSON *r = item(o, "reliable");
     return !r || cJSON_IsTrue(r);
-}
-
-static const char *group_name(ds_heap_layout_group g)
-{
-    switch (g) {
-    case DS_HEAP_LAYOUT_W7:
-        return "w7";
-    case DS_HEAP_LAYOUT_W8:
-        return "w8";
-    case DS_HEAP_LAYOUT_10B:
-        return "10b";
-    case DS_HEAP_LAYOUT_10C:
-        return "10c";
-    default:
-        return "none";
-    }
 }
 
 static const char *issue_truth_name(ds_heap_issue_kind k)
@@ -433,8 +418,8 @@ static void check_nt_heap(const ds_heap_set *set, const ds_heap *h, const cJSON 
     EQ("kind", h->kind, DS_HEAP_NT);
     if (h->kind != DS_HEAP_NT)
         return;
-    if (strcmp(group_name(h->layout), str(th, "layout")))
-        MISMATCH("heap 0x%" PRIx64 ": layout %s, want %s", h->addr, group_name(h->layout),
+    if (strcmp(ds_heap_layout_key(h->layout), str(th, "layout")))
+        MISMATCH("heap 0x%" PRIx64 ": layout %s, want %s", h->addr, ds_heap_layout_key(h->layout),
                  str(th, "layout"));
     EQ("flags", h->flags, num(th, "flags"));
     EQ("force_flags", h->force_flags, num(th, "force_flags"));
@@ -922,10 +907,10 @@ static void wrong_build(void **state)
             const ds_heap *h = &set.heaps[k++];
             if (strcmp(str(th, "kind"), "nt"))
                 continue;
-            if (strcmp(group_name(h->layout), str(th, "layout")))
+            if (strcmp(ds_heap_layout_key(h->layout), str(th, "layout")))
                 fail_msg("%s with build %u: heap 0x%" PRIx64 " layout %s, want %s",
-                         cases[c].variant, cases[c].fake_build, h->addr, group_name(h->layout),
-                         str(th, "layout"));
+                         cases[c].variant, cases[c].fake_build, h->addr,
+                         ds_heap_layout_key(h->layout), str(th, "layout"));
             assert_int_equal(h->busy_blocks, num(item(th, "totals"), "busy_blocks"));
             assert_int_equal(h->busy_bytes, num(item(th, "totals"), "busy_bytes"));
             assert_int_equal(h->nissues, 0);
